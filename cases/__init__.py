@@ -1,0 +1,1 @@
+"""The regulation's workflow: cases, assignments, drafts, approvals, audit log and outbox."""

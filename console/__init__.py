@@ -1,0 +1,1 @@
+"""The web workplace of curators, executors, agency leads and analysts."""

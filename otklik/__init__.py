@@ -1,0 +1,1 @@
+"""The shell: settings, message bus, CLI and process wiring."""

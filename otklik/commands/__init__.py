@@ -1,0 +1,1 @@
+"""CLI command modules: ``APP``+``NAME`` for a group, or ``register(app)`` for top-level commands."""

@@ -1,0 +1,1 @@
+"""Posting approved replies back to each network, through an idempotent outbox."""

@@ -1,0 +1,1 @@
+"""Topic x location -> responsible agencies, from region data with a learned fallback."""

@@ -1,0 +1,1 @@
+"""Working-time calendar, the regulation's clocks, breach watcher and ClickHouse analytics."""
