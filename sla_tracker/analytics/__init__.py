@@ -1,0 +1,1 @@
+"""ClickHouse analytics: schema as numbered migrations, one client path for chDB and a server."""
