@@ -9,7 +9,9 @@ import typer
 
 import otklik.commands
 
-app = typer.Typer(help="Otklik: citizens' posts -> agencies -> replies, on the regulation's clocks.", no_args_is_help=True)
+app = typer.Typer(
+    help="Otklik: citizens' posts -> agencies -> replies, on the regulation's clocks.", no_args_is_help=True
+)
 
 
 def _register() -> None:

@@ -49,7 +49,9 @@ class Settings(BaseSettings):
 
     @property
     def bus_dsn(self) -> str:
-        return f"kafka://{self.kafka_bootstrap}" if self.kafka_bootstrap else f"sqlite:///{self.data_dir / 'bus.sqlite'}"
+        if self.kafka_bootstrap:
+            return f"kafka://{self.kafka_bootstrap}"
+        return f"sqlite:///{self.data_dir / 'bus.sqlite'}"
 
     @property
     def database_dsn(self) -> str:

@@ -122,7 +122,9 @@ class EmbeddedProducer(Producer):
                     heads[tp] = -1 if row[0] is None else int(row[0])
                 heads[tp] += 1
                 rows.append((topic, partition, heads[tp], key, value, ts))
-            conn.executemany("INSERT INTO messages(topic, partition, offset, key, value, ts) VALUES (?,?,?,?,?,?)", rows)
+            conn.executemany(
+                "INSERT INTO messages(topic, partition, offset, key, value, ts) VALUES (?,?,?,?,?,?)", rows
+            )
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             conn.execute("ROLLBACK") if conn.in_transaction else None
