@@ -1,0 +1,1 @@
+"""Alembic environment of the workflow database (shipped inside the package)."""

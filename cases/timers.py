@@ -1,0 +1,130 @@
+"""Starting and stopping a case's clocks; due times come from ``sla_tracker.clocks.ClockPolicy``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from cases.config import CaseConfig
+from cases.journal import emit
+from cases.models import Assignment, Case, Clock
+from schemas import CaseEventType
+
+
+def start(
+    session: Session,
+    config: CaseConfig,
+    case: Case,
+    kind: str,
+    at: datetime,
+    now: datetime,
+    assignment: Assignment | None = None,
+) -> Clock:
+    """Open clock ``kind`` started at ``at`` (the regulation's start event, which may precede ``now``)."""
+    return start_many(session, config, case, [kind], at, now, assignment)[0]
+
+
+def start_many(
+    session: Session,
+    config: CaseConfig,
+    case: Case,
+    kinds: Sequence[str],
+    at: datetime,
+    now: datetime,
+    assignment: Assignment | None = None,
+) -> list[Clock]:
+    """Several clocks from one start event, with a single flush (intake starts three at once)."""
+    from sla_tracker.clocks import ClockKind
+
+    policy = config.policy
+    clocks: list[Clock] = []
+    for kind in kinds:
+        k = ClockKind(kind)
+        clock = Clock(
+            case_id=case.id,
+            assignment_id=assignment.id if assignment is not None else None,
+            kind=k.value,
+            started_at=at,
+            due_at=policy.due(k, at, importance=case.importance, shortened=case.shortened),
+            warn_at=policy.warn_at(k, at, importance=case.importance, shortened=case.shortened),
+        )
+        case.clocks.append(clock)  # load the collection before the new row is pending (no duplicate)
+        session.add(clock)
+        clocks.append(clock)
+    session.flush()
+    for clock in clocks:
+        emit(
+            session,
+            case,
+            CaseEventType.CLOCK_STARTED,
+            now,
+            clock=clock.kind,
+            due_at=clock.due_at,
+            agency=assignment.agency_code if assignment is not None else None,
+            data={"clock_id": clock.id, "started_at": at.isoformat(), "warn_at": clock.warn_at.isoformat()},
+        )
+    return clocks
+
+
+def open_clocks(case: Case, kinds: Iterable[str] | None = None, assignment: Assignment | None = None) -> list[Clock]:
+    wanted = set(kinds) if kinds is not None else None
+    return [
+        c
+        for c in case.clocks
+        if c.stopped_at is None
+        and (wanted is None or c.kind in wanted)
+        and (assignment is None or c.assignment_id == assignment.id)
+    ]
+
+
+def stop(
+    session: Session,
+    case: Case,
+    kinds: Iterable[str] | None,
+    now: datetime,
+    assignment: Assignment | None = None,
+    reason: str = "",
+) -> list[Clock]:
+    """Stop the open clocks of those kinds (all when None); a stopped clock stays as history."""
+    stopped = open_clocks(case, kinds, assignment)
+    for clock in stopped:
+        clock.stopped_at = now
+        emit(
+            session,
+            case,
+            CaseEventType.CLOCK_STOPPED,
+            now,
+            clock=clock.kind,
+            due_at=clock.due_at,
+            data={"clock_id": clock.id, "late": now > clock.due_at, "reason": reason},
+        )
+    return stopped
+
+
+def recompute(session: Session, config: CaseConfig, case: Case, now: datetime) -> None:
+    """Importance or the shortened mark changed (R7.2, R12): re-derive due times of the open clocks."""
+    from sla_tracker.clocks import ClockKind
+
+    for clock in open_clocks(case):
+        k = ClockKind(clock.kind)
+        due = config.policy.due(k, clock.started_at, importance=case.importance, shortened=case.shortened)
+        if due == clock.due_at:
+            continue
+        clock.due_at = due
+        clock.warn_at = config.policy.warn_at(k, clock.started_at, importance=case.importance, shortened=case.shortened)
+        emit(
+            session,
+            case,
+            CaseEventType.CLOCK_STARTED,
+            now,
+            clock=clock.kind,
+            due_at=due,
+            data={
+                "clock_id": clock.id,
+                "started_at": clock.started_at.isoformat(),
+                "warn_at": clock.warn_at.isoformat(),
+                "recomputed": True,
+            },
+        )

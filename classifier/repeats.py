@@ -1,0 +1,193 @@
+"""R19 repeats: earlier posts/cases on the same issue (near-duplicate text, same place, recent).
+
+In-memory and incremental: an inverted index from word stems to recent posts gives the
+candidates, set cosine over stems scores them; entries older than the window expire.
+Stems (a word's first letters) stand in for lemmas so that inflection does not hide a
+repeat, without paying for morphology on the hot path.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, deque
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from schemas import RepeatCandidate
+
+STEM_LEN = 5
+RAREST_STEMS = 8
+MAX_CANDIDATES = 100
+SIMILAR_THRESHOLD = 0.4
+"""Mass-ness (R12) counts looser matches than R19 repeat links."""
+MAX_SCAN_CHARS = 5_000
+_WORD_RE = re.compile(r"[а-яa-z0-9]{3,}")
+_STOP = frozenset(
+    "это как так что или для его она они оно все всё уже еще ещё нет был была были быть будет "
+    "который которая которые только очень когда тоже также даже где там тут вот при про над под "
+    "без через после перед между чтобы если кто чем нам вам нас вас них мне меня себя свой свои "
+    "наш наша наши ваш ваша ваши этот эта эти того этого этом всех всем весь вся сегодня снова опять "
+    "почему просто можно нужно надо может")
+
+
+def stems(text: str) -> frozenset[str]:
+    """Order-free fingerprint of a text: stems of its content words."""
+    words = _WORD_RE.findall(text[:MAX_SCAN_CHARS].lower().replace("ё", "е"))
+    return frozenset(w[:STEM_LEN] for w in words if w not in _STOP)
+
+
+@dataclass
+class _Entry:
+    uid: str
+    case_id: int | None
+    stems: frozenset[str]
+    location: str | None
+    at: datetime
+
+
+class RepeatIndex:
+    """Recent posts for R19 look-ups. Not thread-safe: one index per classifier worker."""
+
+    def __init__(self, window_days: int = 30, threshold: float = 0.5, max_postings: int = 20_000) -> None:
+        if window_days <= 0:
+            raise ValueError("window_days must be positive")
+        self.window = timedelta(days=window_days)
+        self.threshold = threshold
+        self.max_postings = max_postings
+        self._entries: dict[int, _Entry] = {}
+        self._by_uid: dict[str, int] = {}
+        self._postings: dict[str, set[int]] = {}
+        self._order: deque[tuple[datetime, int]] = deque()
+        self._next_id = 0
+        self._latest: datetime | None = None
+        self._floor = min(threshold, SIMILAR_THRESHOLD)
+        self._version = 0
+        self._memo: tuple[tuple[str, datetime, int], list[tuple[_Entry, float]]] | None = None
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def add(self, uid: str, case_id: int | None, text: str, location_code: str | None, at: datetime) -> None:
+        """Remember a post; a new version of a known uid replaces the old one."""
+        _require_aware(at)
+        if uid in self._by_uid:
+            self._remove(self._by_uid[uid])
+        entry_id = self._next_id
+        self._next_id += 1
+        self._version += 1
+        entry = _Entry(uid, case_id, stems(text), location_code, at)
+        self._entries[entry_id] = entry
+        self._by_uid[uid] = entry_id
+        for s in entry.stems:
+            self._postings.setdefault(s, set()).add(entry_id)
+        self._order.append((at, entry_id))
+        if self._latest is None or at > self._latest:
+            self._latest = at
+        self._expire()
+
+    def find(self, text: str, location_code: str | None, at: datetime, limit: int = 5) -> list[RepeatCandidate]:
+        """Earlier posts on the same issue within the window, most similar first."""
+        _require_aware(at)
+        out: list[tuple[float, _Entry, str]] = []
+        for entry, sim in self._scan(text, at):
+            if sim < self.threshold:
+                continue
+            same_place = location_code is not None and entry.location == location_code
+            if location_code is not None and entry.location is not None and not same_place:
+                continue
+            # Without a shared place only a near-verbatim repeat counts.
+            if not same_place and sim < max(0.75, self.threshold):
+                continue
+            days = (at - entry.at).total_seconds() / 86400
+            place = f"то же место ({location_code})" if same_place else "место не определено"
+            reason = f"похожий текст (сходство {sim:.2f}), {place}, {_ago(days)}"
+            out.append((sim, entry, reason))
+        out.sort(key=lambda t: (-t[0], -t[1].at.timestamp()))
+        return [RepeatCandidate(uid=e.uid, case_id=e.case_id, similarity=round(min(s, 1.0), 4), reason=r)
+                for s, e, r in out[:limit]]
+
+    def similar_count(self, text: str, at: datetime, hours: int = 24, threshold: float = SIMILAR_THRESHOLD) -> int:
+        """How many posts of the last ``hours`` talk about the same thing (R12 mass-ness), any place."""
+        _require_aware(at)
+        since = at - timedelta(hours=hours)
+        if since >= at - self.window and threshold >= self._floor:
+            return sum(1 for entry, sim in self._scan(text, at) if sim >= threshold and entry.at >= since)
+        return len(self._similar(stems(text), since, at, threshold))
+
+    def _scan(self, text: str, at: datetime) -> list[tuple[_Entry, float]]:
+        """Everything similar enough for ``find`` or ``similar_count``, memoised for one text.
+
+        The pipeline asks both questions about the same post in a row; one candidate pass
+        serves both.
+        """
+        key = (text, at, self._version)
+        if self._memo is not None and self._memo[0] == key:
+            return self._memo[1]
+        found = self._similar(stems(text), at - self.window, at, self._floor)
+        self._memo = (key, found)
+        return found
+
+    # -- internals ----------------------------------------------------------------------------
+    def _similar(
+        self, query: frozenset[str], since: datetime, until: datetime, threshold: float | None = None
+    ) -> list[tuple[_Entry, float]]:
+        if not query:
+            return []
+        threshold = self.threshold if threshold is None else threshold
+        # Candidates come from the query's rarest stems only: a near-duplicate shares most
+        # stems, so it shares some rare ones too, and frequent stems ("воды", "дом") would
+        # drag in half the window.
+        get = self._postings.get
+        postings = [p for p in map(get, query) if p is not None and len(p) <= self.max_postings]
+        postings.sort(key=len)
+        del postings[RAREST_STEMS:]
+        if not postings:
+            return []
+        shared: Counter[int] = Counter()
+        for posting in postings:
+            shared.update(posting)
+        need = max(1 if len(postings) < 3 else 2, int(threshold * len(postings)))
+        out: list[tuple[_Entry, float]] = []
+        for entry_id, n in shared.most_common(MAX_CANDIDATES):
+            if n < need:
+                break
+            entry = self._entries[entry_id]
+            if not since <= entry.at <= until:
+                continue
+            sim = len(query & entry.stems) / math.sqrt(len(query) * len(entry.stems))
+            if sim >= threshold:
+                out.append((entry, sim))
+        return out
+
+    def _remove(self, entry_id: int) -> None:
+        entry = self._entries.pop(entry_id, None)
+        if entry is None:
+            return
+        self._version += 1
+        if self._by_uid.get(entry.uid) == entry_id:
+            del self._by_uid[entry.uid]
+        for s in entry.stems:
+            posting = self._postings.get(s)
+            if posting is not None:
+                posting.discard(entry_id)
+                if not posting:
+                    del self._postings[s]
+
+    def _expire(self) -> None:
+        assert self._latest is not None
+        horizon = self._latest - self.window
+        while self._order and self._order[0][0] < horizon:
+            _, entry_id = self._order.popleft()
+            self._remove(entry_id)
+
+
+def _ago(days: float) -> str:
+    if days < 1:
+        return f"{max(1, round(days * 24))} ч. назад"
+    return f"{round(days)} дн. назад"
+
+
+def _require_aware(at: datetime) -> None:
+    if at.tzinfo is None:
+        raise ValueError("timestamps must carry a time zone (stored in UTC)")

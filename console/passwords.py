@@ -1,0 +1,29 @@
+"""Argon2id password hashes; verification never raises on a malformed stored hash."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+_hasher = PasswordHasher()
+MIN_LENGTH = 10
+
+# Verified against when the login is unknown, so a wrong login costs the same time as a wrong password.
+_DUMMY_HASH = _hasher.hash("otklik-dummy-password")
+
+
+class WeakPassword(ValueError):
+    pass
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_LENGTH:
+        raise WeakPassword(f"Пароль должен быть не короче {MIN_LENGTH} символов")
+    return _hasher.hash(password)
+
+
+def verify_password(stored_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from classifier.repeats import RepeatIndex
+
+T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+WATER = "На улице Кирова 12 в Новокузнецке нет горячей воды уже неделю, управляющая компания молчит"
+WATER_AGAIN = "Уже неделю нет горячей воды на Кирова 12 (Новокузнецк), УК молчит!"
+POTHOLE = "В Кемерове на проспекте Ленина огромная яма, машины бьют колёса"
+
+
+@pytest.fixture
+def index() -> RepeatIndex:
+    idx = RepeatIndex(window_days=30)
+    idx.add("vk:1:1", 101, WATER, "novokuznetsk", T0)
+    idx.add("vk:1:2", 102, POTHOLE, "kemerovo", T0)
+    return idx
+
+
+def test_r19_repeat_found_with_case_similarity_and_reason(index):
+    (cand,) = index.find(WATER_AGAIN, "novokuznetsk", T0 + timedelta(days=3))
+    assert cand.uid == "vk:1:1" and cand.case_id == 101
+    assert 0.5 <= cand.similarity <= 1
+    assert "то же место" in cand.reason and "3 дн. назад" in cand.reason
+
+
+def test_r19_different_place_is_not_a_repeat(index):
+    assert index.find(WATER_AGAIN, "kemerovo", T0 + timedelta(days=1)) == []
+
+
+def test_r19_unrelated_text_is_not_a_repeat(index):
+    assert index.find("Спасибо за новую детскую площадку!", "novokuznetsk", T0 + timedelta(days=1)) == []
+
+
+def test_r19_outside_window_is_not_a_repeat():
+    idx = RepeatIndex(window_days=7)
+    idx.add("vk:1:1", 1, WATER, "novokuznetsk", T0)
+    assert idx.find(WATER_AGAIN, "novokuznetsk", T0 + timedelta(days=8)) == []
+    assert idx.find(WATER_AGAIN, "novokuznetsk", T0 + timedelta(days=6))
+
+
+def test_r19_later_posts_are_not_earlier_cases(index):
+    assert index.find(WATER_AGAIN, "novokuznetsk", T0 - timedelta(hours=1)) == []
+
+
+def test_r19_unknown_place_needs_near_verbatim_text(index):
+    assert index.find(WATER, None, T0 + timedelta(hours=2))[0].uid == "vk:1:1"
+    loose = "нет горячей воды неделю, Кирова"
+    assert index.find(loose, None, T0 + timedelta(hours=2)) == []
+
+
+def test_r19_results_sorted_and_limited():
+    idx = RepeatIndex()
+    for i in range(8):
+        idx.add(f"vk:1:{i}", i, WATER + (" срочно" if i % 2 else ""), "novokuznetsk", T0 + timedelta(hours=i))
+    found = idx.find(WATER, "novokuznetsk", T0 + timedelta(days=1), limit=3)
+    assert len(found) == 3
+    assert [c.similarity for c in found] == sorted((c.similarity for c in found), reverse=True)
+
+
+def test_new_version_of_a_post_replaces_the_old_one():
+    idx = RepeatIndex()
+    idx.add("vk:1:1", 1, WATER, "novokuznetsk", T0)
+    idx.add("vk:1:1", 1, POTHOLE, "kemerovo", T0 + timedelta(minutes=5))
+    assert len(idx) == 1
+    assert idx.find(WATER_AGAIN, "novokuznetsk", T0 + timedelta(hours=1)) == []
+
+
+def test_old_entries_expire_from_memory():
+    idx = RepeatIndex(window_days=1)
+    idx.add("vk:1:1", 1, WATER, "novokuznetsk", T0)
+    idx.add("vk:1:2", 2, POTHOLE, "kemerovo", T0 + timedelta(days=3))
+    assert len(idx) == 1
+
+
+def test_similar_count_counts_recent_posts_anywhere(index):
+    index.add("vk:2:1", None, "Нет горячей воды неделю на Кирова, управляющая компания молчит", None,
+              T0 + timedelta(hours=1))
+    at = T0 + timedelta(hours=2)
+    assert index.similar_count(WATER_AGAIN, at) == 2
+    assert index.similar_count(WATER_AGAIN, T0 + timedelta(days=2)) == 0
+
+
+def test_naive_timestamps_are_refused():
+    idx = RepeatIndex()
+    with pytest.raises(ValueError, match="time zone"):
+        idx.add("vk:1:1", 1, WATER, None, datetime(2026, 1, 1))
+    with pytest.raises(ValueError, match="positive"):
+        RepeatIndex(window_days=0)
+
+
+def test_empty_and_huge_texts():
+    idx = RepeatIndex()
+    idx.add("vk:1:1", 1, "", None, T0)
+    assert idx.find("", None, T0) == []
+    idx.add("vk:1:2", 2, "слово " * 200_000, None, T0)
+    assert idx.similar_count("слово", T0) == 1
