@@ -6,55 +6,35 @@ the bus is quiet, so the demo exercises the production code paths.
 
 from __future__ import annotations
 
-import logging
 import shutil
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from otklik.bus import Bus, Consumer, Producer
-from otklik.bus.processing import Handler, process_batch
+from otklik.bus.processing import process_batch
 from otklik.settings import Settings
-from otklik.stages import Counters, analytics_handler, classify_handler, intake_handler, relay_outbox, utcnow
-from otklik.wiring import analytics_from, bus_from, classifier_from, database_from
+from otklik.stages import Counters, utcnow
+from otklik.topology import STAGES, Resources, build_loop
+from otklik.wiring import bus_from
+from schemas import Post
 from schemas.topics import Topic
-
-log = logging.getLogger(__name__)
-
-
-@dataclass
-class Loop:
-    name: str
-    consumer: Consumer
-    handler: Handler
-    producer: Producer | None
 
 
 class Pipeline:
-    """The stages wired on one bus; ``pump`` runs each until nothing is left to do."""
+    """Every stage wired on one bus; ``pump`` runs them in turn until nothing is left to do."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, stages: Iterable[str] = tuple(STAGES)) -> None:
         self.settings = settings
         self.counters = Counters()
-        self.bus: Bus = bus_from(settings)
-        self.db = database_from(settings)
-        self.store = analytics_from(settings)
-        self.classifier = classifier_from(settings)
+        self.bus = bus_from(settings)
+        self.resources = Resources(settings)
         self.producer = self.bus.producer()
-        self.loops = [
-            Loop("classifier", self.bus.consumer("classifier", [Topic.POSTS_RAW]),
-                 classify_handler(self.classifier, self.counters), self.producer),
-            Loop("intake", self.bus.consumer("intake", [Topic.POSTS_CLASSIFIED]),
-                 intake_handler(self.db, self.counters, detection_event=settings.detection_event), self.producer),
-            Loop("analytics", self.bus.consumer("analytics", [Topic.POSTS_CLASSIFIED, Topic.CASES_EVENTS]),
-                 analytics_handler(self.store, self.counters), None),
-        ]
+        self.loops = [build_loop(name, self.bus, self.resources, self.counters) for name in stages]
         self.lock = threading.Lock()
 
-    def publish_posts(self, posts: Any) -> int:
+    def publish_posts(self, posts: Iterable[Post]) -> int:
         n = 0
         for post in posts:
             self.producer.publish(Topic.POSTS_RAW, post.uid, post.to_bytes())
@@ -65,10 +45,12 @@ class Pipeline:
 
     def watch(self) -> int:
         """The breach watcher's turn: warnings and breaches become outbox events."""
+        from cases.people import reassign_absent
         from cases.watch import tick
 
-        with self.db() as session:
+        with self.resources.db() as session:
             fired = tick(session, utcnow())
+            reassign_absent(session, utcnow())
             session.commit()
         return len(fired)
 
@@ -77,9 +59,8 @@ class Pipeline:
             for _ in range(max_rounds):
                 busy = 0
                 for loop in self.loops:
-                    consumed, _ = process_batch(loop.consumer, loop.handler, loop.producer, timeout_s=0.0)
-                    busy += consumed
-                busy += relay_outbox(self.db, self.producer)
+                    consumed, _ = process_batch(loop.consumer, loop.handler, self.producer, timeout_s=0.0)
+                    busy += consumed + loop.idle(self.resources, self.producer)
                 if not busy:
                     return
 
@@ -88,7 +69,7 @@ class Pipeline:
             loop.consumer.close()
         self.producer.close()
         self.bus.close()
-        self.store.close()
+        self.resources.close()
 
 
 def demo_posts_path(settings: Settings) -> Path:
@@ -104,8 +85,13 @@ def run_demo(settings: Settings, exit_after: int | None, posts_path: Path | None
     started = time.perf_counter()
     pipeline = Pipeline(settings)
     try:
-        source = ReplaySource(posts_path or demo_posts_path(settings), time_scale=0.0, limit=exit_after)
+        source = ReplaySource(posts_path or demo_posts_path(settings), time_scale=0.0, limit=exit_after,
+                              rebase_to=utcnow())
         pipeline.publish_posts(source.posts())
+        for rejection in source.rejections:
+            pipeline.producer.publish(Topic.POSTS_REJECTED, None, rejection.to_bytes())
+        pipeline.producer.flush()
+        pipeline.counters.add("rejected", len(source.rejections))
         pipeline.pump()
         pipeline.watch()
         pipeline.pump()

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from otklik.bus import Producer, Record
 from otklik.bus.processing import Output
-from schemas import CaseEvent, ClassifiedPost, Post, PostRejection
+from schemas import ClassifiedPost, Post, PostRejection, ReplyPublished
 from schemas.topics import Topic
 
 log = logging.getLogger(__name__)
@@ -67,13 +67,14 @@ def classify_handler(classifier: Any, counters: Counters) -> Callable[[Sequence[
     return handle
 
 
-def intake_handler(session_factory: Any, counters: Counters, now: Clock = utcnow,
-                   detection_event: str = "surfaced") -> Callable[[Sequence[Record]], list[Output]]:
-    """posts.classified -> cases (workflow DB). Idempotent on (uid, version) inside ``intake``."""
+def intake_handler(session_factory: Any, counters: Counters, config: Any,
+                   now: Clock = utcnow) -> Callable[[Sequence[Record]], list[Output]]:
+    """posts.classified -> cases (workflow DB), one commit per batch; idempotent on (uid, version)."""
     from cases.intake import intake
 
     def handle(records: Sequence[Record]) -> list[Output]:
         outputs: list[Output] = []
+        outcomes: list[str] = []
         with session_factory() as session:
             for record in records:
                 try:
@@ -82,10 +83,51 @@ def intake_handler(session_factory: Any, counters: Counters, now: Clock = utcnow
                     outputs.append(_rejection(record, f"invalid classified post: {exc}"))
                     counters.add("rejected")
                     continue
-                result = intake(session, classified, now())
-                counters.add(f"intake_{result.outcome}")
+                outcomes.append(str(intake(session, classified, now(), config=config).outcome))
             session.commit()
+        for outcome in outcomes:
+            counters.add(f"intake_{outcome}")
         return outputs
+
+    return handle
+
+
+def published_handler(session_factory: Any, counters: Counters,
+                      now: Clock = utcnow) -> Callable[[Sequence[Record]], list[Output]]:
+    """replies.published -> the case (R16 time and URL, R27 registry); idempotent per reply."""
+    from cases.publishing import apply_published
+
+    def handle(records: Sequence[Record]) -> list[Output]:
+        with session_factory() as session:
+            for record in records:
+                apply_published(session, ReplyPublished.from_bytes(record.value), now())
+            session.commit()
+        counters.add("replies_recorded", len(records))
+        return []
+
+    return handle
+
+
+def publisher_handler(publisher: Any, counters: Counters) -> Callable[[Sequence[Record]], list[Output]]:
+    """replies.approved -> the network (R16) -> replies.published (+ alerts on permanent failure)."""
+    from publisher.consumer import handle_values
+
+    def handle(records: Sequence[Record]) -> list[Output]:
+        outputs = [Output(t, k, v) for t, k, v in handle_values(publisher, [r.value for r in records])]
+        counters.add("replies_handled", len(records))
+        return outputs
+
+    return handle
+
+
+def alerts_handler(notifier: Any, counters: Counters) -> Callable[[Sequence[Record]], list[Output]]:
+    """alerts -> e-mail / Telegram / webhook per recipient (R24, R26); the ledger deduplicates."""
+    from sla_tracker.alerts.consumer import handle_values
+
+    def handle(records: Sequence[Record]) -> list[Output]:
+        handle_values(notifier, [r.value for r in records])
+        counters.add("alerts_handled", len(records))
+        return []
 
     return handle
 
@@ -109,44 +151,12 @@ def relay_outbox(session_factory: Any, producer: Producer, limit: int = 1000) ->
             moved += len(rows)
 
 
-def analytics_handler(store: Any, counters: Counters) -> Callable[[Sequence[Record]], list[Output]]:
-    """posts.classified and cases.events -> ClickHouse rows (deduplicated by key in the tables)."""
+def analytics_handler(writer: Any, counters: Counters) -> Callable[[Sequence[Record]], list[Output]]:
+    """posts.classified and cases.events -> ClickHouse rows, flushed before the offsets commit."""
+    from sla_tracker.analytics.consumer import handle_values
 
     def handle(records: Sequence[Record]) -> list[Output]:
-        post_rows: list[dict[str, Any]] = []
-        event_rows: list[dict[str, Any]] = []
-        for record in records:
-            if record.topic == Topic.POSTS_CLASSIFIED:
-                post_rows.append(post_row(ClassifiedPost.from_bytes(record.value)))
-            elif record.topic == Topic.CASES_EVENTS:
-                event_rows.append(event_row(CaseEvent.from_bytes(record.value)))
-        written = store.insert_rows("posts", post_rows) + store.insert_rows("case_events", event_rows)
-        counters.add("analytics_rows", written)
+        counters.add("analytics_rows", handle_values(writer, [(r.topic, r.value) for r in records]))
         return []
 
     return handle
-
-
-def post_row(message: ClassifiedPost) -> dict[str, Any]:
-    post, suggestion = message.post, message.suggestion
-    top = suggestion.topics[0] if suggestion.topics else None
-    return {
-        "uid": post.uid, "version": post.version, "network": str(post.network),
-        "created_at": post.created_at, "collected_at": post.collected_at,
-        "topic": top.topic if top else "", "topic_group": (top.group or "") if top else "",
-        "topic_confidence": top.confidence if top else 0.0,
-        "municipality": suggestion.location.municipality or "",
-        "importance": str(suggestion.importance.label), "excluded": int(suggestion.excluded),
-        "model_version": suggestion.model_version,
-    }
-
-
-def event_row(event: CaseEvent) -> dict[str, Any]:
-    import json
-
-    return {
-        "event_id": event.event_id, "case_id": event.case_id, "type": str(event.type), "at": event.at,
-        "actor": event.actor or "", "from_state": event.from_state or "", "to_state": event.to_state or "",
-        "agency": event.agency or "", "clock": event.clock or "", "due_at": event.due_at,
-        "data": json.dumps(event.data, ensure_ascii=False, default=str),
-    }

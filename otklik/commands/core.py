@@ -20,8 +20,12 @@ from otklik.settings import Settings, get_settings
 class Stage(StrEnum):
     CLASSIFIER = "classifier"
     INTAKE = "intake"
+    REPLIES = "replies"
     SLA = "sla"
+    PUBLISHER = "publisher"
+    ALERTS = "alerts"
     WATCHER = "watcher"
+    COLLECTORS = "collectors"
 
 
 def register(app: typer.Typer) -> None:
@@ -61,6 +65,7 @@ def _demo_settings() -> Settings:
 
 def _serve_console(settings: Settings, pipeline: Any) -> None:
     import uvicorn
+
     from console.app import create_app
 
     stop = threading.Event()
@@ -82,53 +87,55 @@ def _serve_console(settings: Settings, pipeline: Any) -> None:
 
 
 def run(stage: Annotated[Stage, typer.Argument(help="Which stage to run as its own process.")]) -> None:
-    """Run one stage against the configured bus (Kafka when OTKLIK_KAFKA_BOOTSTRAP is set)."""
+    """Run one stage against the configured bus (Kafka when OTKLIK_KAFKA_BOOTSTRAP is set); stops on SIGTERM."""
     from otklik.bus.processing import run_loop
-    from otklik.stages import Counters, analytics_handler, classify_handler, intake_handler
-    from otklik.wiring import analytics_from, bus_from, classifier_from, database_from
-    from schemas.topics import Topic
+    from otklik.stages import Counters
+    from otklik.topology import Resources, build_loop
+    from otklik.wiring import bus_from
 
     settings = get_settings()
     setup_logging(settings.log_level, settings.log_json)
+    if stage is Stage.COLLECTORS:
+        from otklik.commands.collect import run as collect_run
+
+        collect_run(sources=None, bus=None, state_dir=None, metrics_port=None)
+        return
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     bus = bus_from(settings)
-    counters = Counters()
+    resources = Resources(settings)
     producer = bus.producer()
     try:
-        if stage is Stage.CLASSIFIER:
-            run_loop(bus.consumer("classifier", [Topic.POSTS_RAW]),
-                     classify_handler(classifier_from(settings), counters), producer, stop=stopping.is_set)
-        elif stage is Stage.INTAKE:
-            db = database_from(settings)
-            run_loop(bus.consumer("intake", [Topic.POSTS_CLASSIFIED]),
-                     intake_handler(db, counters, detection_event=settings.detection_event), producer,
-                     stop=stopping.is_set, on_idle=lambda: _relay(db, producer))
-        elif stage is Stage.SLA:
-            store = analytics_from(settings)
-            run_loop(bus.consumer("analytics", [Topic.POSTS_CLASSIFIED, Topic.CASES_EVENTS]),
-                     analytics_handler(store, counters), None, stop=stopping.is_set)
-        elif stage is Stage.WATCHER:
-            _watch_forever(settings, producer, stopping)
+        if stage is Stage.WATCHER:
+            _watch_forever(resources, producer, stopping)
+        else:
+            loop = build_loop(stage.value, bus, resources, Counters())
+            run_loop(loop.consumer, loop.handler, producer, stop=stopping.is_set,
+                     on_idle=lambda: _idle(loop, resources, producer))
     except KeyboardInterrupt:
         pass
     finally:
         producer.close()
         bus.close()
+        resources.close()
 
 
-def _watch_forever(settings: Settings, producer: Any, stopping: threading.Event) -> None:
+def _idle(loop: Any, resources: Any, producer: Any) -> None:
+    loop.idle(resources, producer)
+
+
+def _watch_forever(resources: Any, producer: Any, stopping: threading.Event) -> None:
+    """R24: warnings at 75% and breaches at 100% of every open clock, checked every 15 s."""
+    from cases.people import reassign_absent
     from cases.watch import tick
-
     from otklik.stages import relay_outbox, utcnow
-    from otklik.wiring import database_from
 
-    db = database_from(settings)
     while not stopping.is_set():
-        with db() as session:
+        with resources.db() as session:
             tick(session, utcnow())
+            reassign_absent(session, utcnow())
             session.commit()
-        relay_outbox(db, producer)
+        relay_outbox(resources.db, producer)
         stopping.wait(15.0)
 
 
@@ -158,8 +165,3 @@ def doctor() -> None:
     if bad:
         sys.exit(1)
 
-
-def _relay(db: Any, producer: Any) -> None:
-    from otklik.stages import relay_outbox
-
-    relay_outbox(db, producer)
