@@ -18,6 +18,7 @@ from cases.db import make_engine, session_factory
 from console.config import ConsoleConfig
 from console.deps import Ctx, Forbidden, LoginRequired
 from console.security import CsrfError, SecurityHeaders
+from console.throttle import LoginThrottle, ThrottlePolicy, create_tables
 from console.views import install_filters
 
 HERE = Path(__file__).resolve().parent
@@ -79,7 +80,12 @@ def create_app(settings: Any, *, case_config: Any = None) -> FastAPI:
     engine = make_engine(config.database_dsn)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     install_filters(templates.env, config)
-    app.state.ctx = Ctx(config=config, sessions=session_factory(engine), templates=templates, case_config=case_config)
+    sessions = session_factory(engine)
+    create_tables(engine)
+    throttle = LoginThrottle(sessions, config.now, ThrottlePolicy(
+        config.login_max_failures, config.login_window_seconds, config.login_lockout_seconds))
+    app.state.ctx = Ctx(config=config, sessions=sessions, templates=templates, case_config=case_config,
+                        throttle=throttle)
     app.state.engine = engine
     _install_handlers(app)
     for module in (auth, curator, agency, cases, registry, admin, api):

@@ -37,6 +37,9 @@ class ConsoleConfig:
     detection_event: str = "surfaced"
     now: Callable[[], datetime] = field(default=utcnow)
     ephemeral_key: bool = False
+    login_max_failures: int = 5
+    login_window_seconds: int = 15 * 60
+    login_lockout_seconds: int = 15 * 60
 
     @classmethod
     def from_settings(cls, settings: Any) -> ConsoleConfig:

@@ -32,6 +32,7 @@ class Ctx:
     sessions: sessionmaker[Session]
     templates: Jinja2Templates
     case_config: Any = None
+    throttle: Any = None  # console.throttle.LoginThrottle
 
 
 def ctx(request: Request) -> Ctx:

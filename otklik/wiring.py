@@ -78,7 +78,23 @@ class Doctor:
                     "set OTKLIK_REGION / OTKLIK_REGIONS_DIR to a folder with region.yaml")
         self._check("classifier model", str(self.settings.region_dir), self._classifier,
                     "train one: otklik model train --data CSV --out DIR")
+        self._collector_sources()
         return self.results
+
+    def _collector_sources(self) -> None:
+        """One line per watched source that has run here: a stopped source is a problem to act on."""
+        state_dir = self.settings.data_dir / "collectors"
+        if not (state_dir.exists() and any(state_dir.iterdir())):
+            return
+        from collectors.runner import collector_health
+
+        for health in collector_health(str(state_dir)):
+            problem = None
+            if health.status in ("down", "backoff", "rate_limited"):
+                problem = f"status {health.status}, {health.consecutive_errors} errors in a row: {health.last_error}"
+            self.results.append(Problem(f"source {health.source}", health.network, problem,
+                                        "check its token / account in the secrets, then `otklik collect health`"
+                                        if problem else ""))
 
     def _check(self, part: str, where: str, fn: Any, hint: str) -> None:
         try:

@@ -15,8 +15,8 @@ from cases.models import Absence, Person
 from console import queries
 from console.actions import ActionFailed, case_config, run
 from console.agency_actions import parse_attachments, record_posted_by_hand
-from console.deps import ctx, get_db, require
-from console.routes.common import PAGE_DEPS, back, flash, render
+from console.deps import Forbidden, ctx, get_db, require
+from console.routes.common import PAGE_DEPS, AssignmentId, CaseId, back, flash, render
 from console.users import Role, User
 from console.views import LOCAL_TZ
 
@@ -29,6 +29,8 @@ def _do(request: Request, db: Session, user: User, name: str, fn: object, ok: st
     try:
         run(ctx(request), db, user, name, fn)  # type: ignore[arg-type]
     except ActionFailed as exc:
+        if exc.status == 403:  # a permission refusal is a 403 page, as in the API, not a flash message
+            raise Forbidden(str(exc)) from exc
         flash(request, str(exc), "error")
         return back(url)
     flash(request, ok)
@@ -42,7 +44,7 @@ def inbox(request: Request, user: Agent, db: Db) -> Response:
 
 
 @router.post("/assignments/{assignment_id}/receive")
-def receive(request: Request, assignment_id: int, user: Agent, db: Db) -> Response:
+def receive(request: Request, assignment_id: AssignmentId, user: Agent, db: Db) -> Response:
     cfg = case_config(ctx(request))
     return _do(request, db, user, "receive",
                lambda now: workflow.receive(db, user.login, assignment_id, now, config=cfg),
@@ -50,7 +52,7 @@ def receive(request: Request, assignment_id: int, user: Agent, db: Db) -> Respon
 
 
 @router.post("/assignments/{assignment_id}/return")
-def return_assignment(request: Request, assignment_id: int, user: Agent, db: Db,
+def return_assignment(request: Request, assignment_id: AssignmentId, user: Agent, db: Db,
                       reason: Annotated[str, Form(max_length=2000)]) -> Response:
     """R9: not our competence, with a reason, within 30 minutes of receipt (the engine checks the window)."""
     cfg = case_config(ctx(request))
@@ -60,7 +62,7 @@ def return_assignment(request: Request, assignment_id: int, user: Agent, db: Db,
 
 
 @router.post("/cases/{case_id}/draft")
-def draft(request: Request, case_id: int, user: Agent, db: Db,
+def draft(request: Request, case_id: CaseId, user: Agent, db: Db,
           kind: Annotated[str, Form(max_length=16)], text: Annotated[str, Form(max_length=20000)],
           measures: Annotated[str, Form(max_length=4000)] = "",
           attachments: Annotated[str, Form(max_length=4000)] = "") -> Response:
@@ -79,7 +81,7 @@ def draft(request: Request, case_id: int, user: Agent, db: Db,
 
 
 @router.post("/assignments/{assignment_id}/contribution")
-def contribution(request: Request, assignment_id: int, user: Agent, db: Db,
+def contribution(request: Request, assignment_id: AssignmentId, user: Agent, db: Db,
                  text: Annotated[str, Form(max_length=20000)]) -> Response:
     """R18.2: this agency's part of a joint reply."""
     return _do(request, db, user, "contribution",
@@ -88,7 +90,8 @@ def contribution(request: Request, assignment_id: int, user: Agent, db: Db,
 
 
 @router.post("/cases/{case_id}/posted")
-def posted(request: Request, case_id: int, user: Agent, db: Db, url: Annotated[str, Form(max_length=1000)]) -> Response:
+def posted(request: Request, case_id: CaseId, user: Agent, db: Db,
+           url: Annotated[str, Form(max_length=1000)]) -> Response:
     """R16: the executor posted the approved reply by hand and gives its link."""
     case = queries.case_for(db, user, case_id)
     cfg = case_config(ctx(request))

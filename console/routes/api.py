@@ -7,18 +7,19 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cases import drafting, workflow
-from cases.models import Assignment, Case, Person
+from cases.models import Assignment, Case
 from console import queries
 from console.actions import ActionFailed, case_config, run
 from console.agency_actions import parse_attachments, record_posted_by_hand
 from console.deps import LoginRequired, ctx, current_user, get_db, require
-from console.passwords import verify_password
+from console.routes.common import MAX_ID, AssignmentId, CaseId
 from console.routes.registry import Filter
 from console.security import check_csrf, csrf_token, start_session
+from console.signin import authenticate
+from console.throttle import LoginLocked
 from console.users import Role, User
 
 router = APIRouter(prefix="/api", dependencies=[Depends(check_csrf)], tags=["api"])
@@ -70,7 +71,7 @@ class AgenciesIn(BaseModel):
 
 
 class LinkIn(BaseModel):
-    earlier: list[int] = Field(min_length=1, max_length=50)
+    earlier: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(min_length=1, max_length=50)
 
 
 class TextIn(BaseModel):
@@ -125,8 +126,11 @@ def session_info(request: Request, db: Db) -> SessionOut:
 
 @router.post("/session", response_model=SessionOut)
 def sign_in(request: Request, body: LoginIn, db: Db) -> SessionOut:
-    person = db.scalar(select(Person).where(Person.login == body.login.strip()))
-    if person is None or not verify_password(person.password_hash, body.password) or not person.active:
+    try:
+        person = authenticate(request, db, body.login, body.password)
+    except LoginLocked as exc:
+        raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after)}) from exc
+    if person is None:
         raise HTTPException(401, "Неверное имя пользователя или пароль")
     start_session(request, ctx(request).config, person.id)
     return SessionOut(login=person.login, role=person.role, csrf_token=csrf_token(request))
@@ -143,7 +147,7 @@ def api_inbox(user: Agent, db: Db) -> list[CaseOut]:
 
 
 @router.get("/cases/{case_id}", response_model=CaseOut)
-def api_case(case_id: int, user: Annotated[User, Depends(current_user)], db: Db) -> CaseOut:
+def api_case(case_id: CaseId, user: Annotated[User, Depends(current_user)], db: Db) -> CaseOut:
     case = queries.case_for(db, user, case_id)
     row = queries.Row(case=case, post=case.post, next_due=None,
                       agencies=[a.agency_code for a in case.assignments if a.state != "returned"])
@@ -159,7 +163,7 @@ def api_registry(user: Annotated[User, Depends(current_user)], db: Db, f: Filter
 
 
 @router.post("/cases/{case_id}/triage", response_model=Done)
-def api_triage(request: Request, case_id: int, body: TriageIn, user: Curator, db: Db) -> Done:
+def api_triage(request: Request, case_id: CaseId, body: TriageIn, user: Curator, db: Db) -> Done:
     cfg = case_config(ctx(request))
 
     def act(now: datetime) -> None:
@@ -173,33 +177,33 @@ def api_triage(request: Request, case_id: int, body: TriageIn, user: Curator, db
 
 
 @router.post("/cases/{case_id}/route", response_model=Done)
-def api_route(request: Request, case_id: int, body: AgenciesIn, user: Curator, db: Db) -> Done:
+def api_route(request: Request, case_id: CaseId, body: AgenciesIn, user: Curator, db: Db) -> Done:
     cfg = case_config(ctx(request))
     return _act(request, db, user, "route",
                 lambda now: workflow.route(db, user.login, case_id, body.agencies, now, config=cfg), case_id)
 
 
 @router.post("/cases/{case_id}/exclude", response_model=Done)
-def api_exclude(request: Request, case_id: int, body: ReasonIn, user: Curator, db: Db) -> Done:
+def api_exclude(request: Request, case_id: CaseId, body: ReasonIn, user: Curator, db: Db) -> Done:
     return _act(request, db, user, "exclude",
                 lambda now: workflow.exclude(db, user.login, case_id, body.reason, now), case_id)
 
 
 @router.post("/cases/{case_id}/link", response_model=Done)
-def api_link(request: Request, case_id: int, body: LinkIn, user: Curator, db: Db) -> Done:
+def api_link(request: Request, case_id: CaseId, body: LinkIn, user: Curator, db: Db) -> Done:
     return _act(request, db, user, "link",
                 lambda now: workflow.link_repeat(db, user.login, case_id, body.earlier, now), case_id)
 
 
 @router.post("/cases/{case_id}/approve", response_model=Done)
-def api_approve(request: Request, case_id: int, user: Curator, db: Db) -> Done:
+def api_approve(request: Request, case_id: CaseId, user: Curator, db: Db) -> Done:
     cfg = case_config(ctx(request))
     return _act(request, db, user, "approve",
                 lambda now: drafting.approve(db, user.login, case_id, now, config=cfg), case_id)
 
 
 @router.post("/cases/{case_id}/return", response_model=Done)
-def api_return(request: Request, case_id: int, body: ReasonIn, user: Curator, db: Db) -> Done:
+def api_return(request: Request, case_id: CaseId, body: ReasonIn, user: Curator, db: Db) -> Done:
     cfg = case_config(ctx(request))
     return _act(request, db, user, "return",
                 lambda now: drafting.return_for_revision(db, user.login, case_id, body.reason, now, config=cfg),
@@ -207,7 +211,7 @@ def api_return(request: Request, case_id: int, body: ReasonIn, user: Curator, db
 
 
 @router.post("/cases/{case_id}/joint", response_model=Done)
-def api_joint(request: Request, case_id: int, body: TextIn, user: Curator, db: Db) -> Done:
+def api_joint(request: Request, case_id: CaseId, body: TextIn, user: Curator, db: Db) -> Done:
     cfg = case_config(ctx(request))
     return _act(request, db, user, "joint",
                 lambda now: drafting.write_joint_draft(db, user.login, case_id, body.text, now,
@@ -215,7 +219,7 @@ def api_joint(request: Request, case_id: int, body: TextIn, user: Curator, db: D
 
 
 @router.post("/cases/{case_id}/draft", response_model=Done)
-def api_draft(request: Request, case_id: int, body: DraftIn, user: Agent, db: Db) -> Done:
+def api_draft(request: Request, case_id: CaseId, body: DraftIn, user: Agent, db: Db) -> Done:
     queries.case_for(db, user, case_id)
     cfg = case_config(ctx(request))
     try:
@@ -228,7 +232,7 @@ def api_draft(request: Request, case_id: int, body: DraftIn, user: Agent, db: Db
 
 
 @router.post("/cases/{case_id}/posted", response_model=Done)
-def api_posted(request: Request, case_id: int, body: PostedIn, user: Agent, db: Db) -> Done:
+def api_posted(request: Request, case_id: CaseId, body: PostedIn, user: Agent, db: Db) -> Done:
     case = queries.case_for(db, user, case_id)
     cfg = case_config(ctx(request))
     return _act(request, db, user, "posted_by_hand",
@@ -243,7 +247,7 @@ def _own_assignment(db: Session, user: User, assignment_id: int) -> int:
 
 
 @router.post("/assignments/{assignment_id}/receive", response_model=Done)
-def api_receive(request: Request, assignment_id: int, user: Agent, db: Db) -> Done:
+def api_receive(request: Request, assignment_id: AssignmentId, user: Agent, db: Db) -> Done:
     case_id = _own_assignment(db, user, assignment_id)
     cfg = case_config(ctx(request))
     return _act(request, db, user, "receive",
@@ -251,7 +255,7 @@ def api_receive(request: Request, assignment_id: int, user: Agent, db: Db) -> Do
 
 
 @router.post("/assignments/{assignment_id}/return", response_model=Done)
-def api_return_assignment(request: Request, assignment_id: int, body: ReasonIn, user: Agent, db: Db) -> Done:
+def api_return_assignment(request: Request, assignment_id: AssignmentId, body: ReasonIn, user: Agent, db: Db) -> Done:
     case_id = _own_assignment(db, user, assignment_id)
     cfg = case_config(ctx(request))
     return _act(request, db, user, "return_not_competent",
@@ -260,7 +264,7 @@ def api_return_assignment(request: Request, assignment_id: int, body: ReasonIn, 
 
 
 @router.post("/assignments/{assignment_id}/contribution", response_model=Done)
-def api_contribution(request: Request, assignment_id: int, body: TextIn, user: Agent, db: Db) -> Done:
+def api_contribution(request: Request, assignment_id: AssignmentId, body: TextIn, user: Agent, db: Db) -> Done:
     case_id = _own_assignment(db, user, assignment_id)
     return _act(request, db, user, "contribution",
                 lambda now: drafting.submit_contribution(db, user.login, assignment_id, body.text, now), case_id)

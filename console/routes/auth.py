@@ -6,14 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cases.models import Person
 from console.deps import LoginRequired, ctx, current_user, get_db
-from console.passwords import verify_password
 from console.routes.common import PAGE_DEPS, back, local_path, render
 from console.security import start_session
+from console.signin import authenticate
+from console.throttle import LoginLocked
 from console.users import User
 
 router = APIRouter(dependencies=PAGE_DEPS, include_in_schema=False)
@@ -39,9 +38,11 @@ def login(
     next: str = Form(default="", max_length=300),
     db: Session = Depends(get_db),
 ) -> Response:
-    person = db.scalar(select(Person).where(Person.login == login.strip()))
-    ok = verify_password(person.password_hash if person else None, password)
-    if person is None or not ok or not person.active:
+    try:
+        person = authenticate(request, db, login, password)
+    except LoginLocked as exc:
+        return render(request, "login.html", None, status=429, next=local_path(next, ""), error=str(exc))
+    if person is None:
         return render(request, "login.html", None, status=401, next=local_path(next, ""),
                       error="Неверное имя пользователя или пароль")
     start_session(request, ctx(request).config, person.id)

@@ -13,7 +13,7 @@ from console import queries, refdata
 from console.actions import case_config
 from console.deps import ctx, current_user, get_db
 from console.diffs import draft_diffs
-from console.routes.common import PAGE_DEPS, render
+from console.routes.common import PAGE_DEPS, CaseId, render
 from console.users import User
 
 router = APIRouter(dependencies=PAGE_DEPS, include_in_schema=False)
@@ -22,7 +22,7 @@ router = APIRouter(dependencies=PAGE_DEPS, include_in_schema=False)
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def case_page(
     request: Request,
-    case_id: int,
+    case_id: CaseId,
     user: Annotated[User, Depends(current_user)],
     db: Annotated[Session, Depends(get_db)],
 ) -> Response:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from console.deps import ctx
@@ -12,6 +12,9 @@ from console.security import check_csrf, csrf_token
 from console.users import User
 
 PAGE_DEPS = [Depends(check_csrf)]
+MAX_ID = 2**31 - 1  # PostgreSQL integer keys: a larger id is a 422, not a database overflow (500)
+CaseId = Annotated[int, Path(ge=1, le=MAX_ID)]
+AssignmentId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def flash(request: Request, message: str, kind: str = "ok") -> None:

@@ -8,14 +8,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from cases import drafting, workflow
 from console import queries, refdata
 from console.actions import ActionFailed, case_config, run
-from console.deps import Ctx, ctx, get_db, require
+from console.deps import Ctx, Forbidden, ctx, get_db, require
 from console.diffs import draft_diffs
-from console.routes.common import PAGE_DEPS, back, flash, render
+from console.routes.common import MAX_ID, PAGE_DEPS, CaseId, back, flash, render
 from console.users import Role, User
 
 router = APIRouter(dependencies=PAGE_DEPS, include_in_schema=False)
@@ -51,6 +52,8 @@ def _do(request: Request, db: Session, user: User, name: str, fn: object, ok: st
     try:
         run(c, db, user, name, fn)  # type: ignore[arg-type]
     except ActionFailed as exc:
+        if exc.status == 403:  # a permission refusal is a 403 page, as in the API, not a flash message
+            raise Forbidden(str(exc)) from exc
         flash(request, str(exc), "error")
         return back(url)
     flash(request, ok)
@@ -60,7 +63,7 @@ def _do(request: Request, db: Session, user: User, name: str, fn: object, ok: st
 @router.post("/cases/{case_id}/triage")
 def triage_and_route(
     request: Request,
-    case_id: int,
+    case_id: CaseId,
     user: Curator,
     db: Db,
     topic: Annotated[str, Form(max_length=100)],
@@ -86,7 +89,7 @@ def triage_and_route(
 
 
 @router.post("/cases/{case_id}/route")
-def route(request: Request, case_id: int, user: Curator, db: Db,
+def route(request: Request, case_id: CaseId, user: Curator, db: Db,
           agencies: Annotated[str, Form(max_length=1000)]) -> Response:
     """R10/R18.1: (re-)route in the order typed."""
     codes = [c.strip() for c in agencies.replace(";", ",").split(",") if c.strip()]
@@ -97,18 +100,20 @@ def route(request: Request, case_id: int, user: Curator, db: Db,
 
 
 @router.post("/cases/{case_id}/exclude")
-def exclude(request: Request, case_id: int, user: Curator, db: Db, reason: Text) -> Response:
+def exclude(request: Request, case_id: CaseId, user: Curator, db: Db, reason: Text) -> Response:
     """R22: excluded with the reason; recorded, never dropped."""
     return _do(request, db, user, "exclude", lambda now: workflow.exclude(db, user.login, case_id, reason, now),
                f"Дело {case_id} исключено (п. 22)", "/queue")
 
 
 @router.post("/cases/{case_id}/link")
-def link(request: Request, case_id: int, user: Curator, db: Db,
+def link(request: Request, case_id: CaseId, user: Curator, db: Db,
          earlier: Annotated[str, Form(max_length=500)]) -> Response:
     """R19.1: link to earlier cases by their numbers."""
     try:
         ids = [int(x) for x in earlier.replace(";", ",").split(",") if x.strip()]
+        if any(not 1 <= i <= MAX_ID for i in ids):
+            raise ValueError("case number out of range")
     except ValueError:
         flash(request, "Номера дел должны быть числами через запятую", "error")
         return back(f"/cases/{case_id}")
@@ -121,8 +126,8 @@ def _excluder(db: Session, user: User, case_id: int, reason: str) -> Callable[[d
 
 
 @router.post("/queue/bulk-exclude")
-def bulk_exclude(request: Request, user: Curator, db: Db,
-                 case_ids: Annotated[list[int], Form()], reason: Text) -> Response:
+def bulk_exclude(request: Request, user: Curator, db: Db, reason: Text,
+                 case_ids: Annotated[list[Annotated[int, Field(ge=1, le=MAX_ID)]], Form()]) -> Response:
     """Obvious duplicates: one reason for many cases; each is its own transaction, so one refusal stops none."""
     done, failed = [], []
     for case_id in case_ids[:200]:
@@ -148,14 +153,14 @@ def approval(request: Request, user: Curator, db: Db) -> Response:
 
 
 @router.post("/cases/{case_id}/approve")
-def approve(request: Request, case_id: int, user: Curator, db: Db) -> Response:
+def approve(request: Request, case_id: CaseId, user: Curator, db: Db) -> Response:
     cfg = case_config(ctx(request))
     return _do(request, db, user, "approve", lambda now: drafting.approve(db, user.login, case_id, now, config=cfg),
                f"Дело {case_id}: ответ согласован", "/approval")
 
 
 @router.post("/cases/{case_id}/return")
-def return_draft(request: Request, case_id: int, user: Curator, db: Db, comment: Text) -> Response:
+def return_draft(request: Request, case_id: CaseId, user: Curator, db: Db, comment: Text) -> Response:
     cfg = case_config(ctx(request))
     return _do(request, db, user, "return",
                lambda now: drafting.return_for_revision(db, user.login, case_id, comment, now, config=cfg),
@@ -163,7 +168,7 @@ def return_draft(request: Request, case_id: int, user: Curator, db: Db, comment:
 
 
 @router.post("/cases/{case_id}/joint")
-def joint(request: Request, case_id: int, user: Curator, db: Db, text: Annotated[str, Form(max_length=20000)],
+def joint(request: Request, case_id: CaseId, user: Curator, db: Db, text: Annotated[str, Form(max_length=20000)],
           measures: Annotated[str, Form(max_length=4000)] = "") -> Response:
     """R18.3: the curator composes the joint reply from the agencies' parts."""
     cfg = case_config(ctx(request))

@@ -1,0 +1,61 @@
+"""Classifier throughput: the full suggestion (topic, place, importance, R22 moderation, repeats, route)
+on one core, batched as the classifier stage runs it, plus p99 latency of a single post.
+
+    python -m bench.classifier [--posts 5000] [--batch 256]
+
+Uses the bundled Kuzbass demo posts (our own texts), cycled with fresh uids.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+from classifier.pipeline import Classifier  # noqa: E402
+from collectors.replay import ReplaySource  # noqa: E402
+from otklik.settings import get_settings  # noqa: E402
+from schemas import Post  # noqa: E402
+
+
+def _posts(n: int) -> list[Post]:
+    settings = get_settings()
+    base = list(ReplaySource(settings.region_dir / "demo-posts.jsonl").posts())
+    return [base[i % len(base)].model_copy(update={"uid": f"vk:-9:{i}"}) for i in range(n)]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--posts", type=int, default=5000)
+    ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--latency-sample", type=int, default=500)
+    args = ap.parse_args()
+    classifier = Classifier.load(get_settings().region_dir)
+    posts = _posts(args.posts)
+    classifier.suggest_many(posts[:64])  # warm the caches as a running stage would have them
+    started = time.perf_counter()
+    for i in range(0, len(posts), args.batch):
+        classifier.suggest_many(posts[i:i + args.batch])
+    seconds = time.perf_counter() - started
+    latencies = []
+    for post in posts[: args.latency_sample]:
+        t = time.perf_counter()
+        classifier.suggest(post)
+        latencies.append((time.perf_counter() - t) * 1000)
+    print(json.dumps({
+        "posts": len(posts), "batch": args.batch, "posts_per_second": round(len(posts) / seconds, 1),
+        "target_posts_per_second": 1000,
+        "single_post_latency_ms": {"p50": round(float(np.percentile(latencies, 50)), 2),
+                                   "p99": round(float(np.percentile(latencies, 99)), 2)},
+        "model_version": classifier.version,
+    }))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""Topic / group / agency models, training CLI and honest cross-validation, on our own Kuzbass texts."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from classifier.model_store import ModelMissing, load, save
+from classifier.train import TrainingDataError, cross_validate, evaluate, read_csv, train
+from otklik.cli import app
+
+DATA = Path(__file__).parent / "data" / "topics_small.csv"
+
+
+@pytest.fixture(scope="module")
+def model():
+    return train(read_csv(DATA))
+
+
+def test_r7_1_topic_suggestions_are_top3_with_probabilities(model) -> None:
+    probs = model.proba(["В Кемерове на Весенней нет отопления, батареи холодные"])["topic"][0]
+    assert abs(float(probs.sum()) - 1.0) < 1e-5
+    from classifier.topic import top_k
+
+    top = top_k(model.heads["topic"], model.proba(["Батареи ледяные, отопления нет"])["topic"])[0]
+    assert len(top) == 3 and top[0][0] == "Нет отопления" and top[0][1] > top[1][1]
+
+
+def test_evaluate_reports_every_metric(model) -> None:
+    result = evaluate(model, read_csv(DATA))
+    for label in ("topic", "group", "agency"):
+        assert set(result[label]) == {"accuracy", "macro_f1", "weighted_f1", "top3_accuracy"}
+        assert result[label]["accuracy"] > 0.9  # training rows: a sanity floor, not a quality claim
+    assert result["posts_per_second"] > 0
+
+
+def test_cross_validation_never_scores_on_training_rows() -> None:
+    result = cross_validate(read_csv(DATA), folds=3)
+    assert result["folds"] == 3 and result["rows"] == 48
+    assert 0.5 < result["topic"]["accuracy"] <= 1.0
+    assert result["topic"]["top3_accuracy"] >= result["topic"]["accuracy"]
+
+
+def test_missing_columns_are_skipped_and_missing_text_is_an_error(tmp_path: Path) -> None:
+    only_topic = tmp_path / "t.csv"
+    with only_topic.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["text", "topic"])
+        w.writerow(["яма на дороге", "Дороги"])
+    assert set(read_csv(only_topic).labels) == {"topic"}
+    bad = tmp_path / "bad.csv"
+    bad.write_text("body,topic\nx,y\n", encoding="utf-8")
+    with pytest.raises(TrainingDataError, match="text"):
+        read_csv(bad)
+
+
+def test_models_are_versioned_and_missing_ones_are_named(model, tmp_path: Path) -> None:
+    stored = save(model, tmp_path / "m", {"rows": 48})
+    again = load(tmp_path / "m")
+    assert again.version == stored.version and again.version.count("-") == 1
+    with pytest.raises(ModelMissing):
+        load(tmp_path / "nothing")
+
+
+def test_cli_train_then_evaluate_prints_one_json_object(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "model"
+    trained = runner.invoke(app, ["model", "train", "--data", str(DATA), "--out", str(out)])
+    assert trained.exit_code == 0, trained.output
+    result = runner.invoke(app, ["model", "evaluate", "--model", str(out), "--data", str(DATA), "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert {"topic", "group", "agency", "posts_per_second"} <= set(payload)
+
+
+def test_learning_from_curator_corrections(tmp_path: Path) -> None:
+    corrections = tmp_path / "corrections.csv"
+    with corrections.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["text", "topic", "agency", "group"])
+        for i in range(8):
+            w.writerow([f"Бродячие собаки стаей бросаются на детей у школы номер {i}", "Бродячие собаки", "vet", "1"])
+    out = tmp_path / "m"
+    result = CliRunner().invoke(app, ["model", "train", "--data", str(DATA), "--corrections", str(corrections),
+                                      "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    model = load(out).model
+    assert "Бродячие собаки" in set(model.heads["topic"].classes.tolist())

@@ -1,0 +1,3 @@
+from tests.console.conftest import fx
+
+__all__ = ["fx"]
