@@ -16,12 +16,12 @@ import time
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from classifier.pipeline import Classifier  # noqa: E402
-from collectors.replay import ReplaySource  # noqa: E402
-from otklik.settings import get_settings  # noqa: E402
-from schemas import Post  # noqa: E402
+from classifier.pipeline import Classifier
+from collectors.replay import ReplaySource
+from otklik.settings import get_settings
+from schemas import Post
 
 
 def _posts(n: int) -> list[Post]:

@@ -355,12 +355,16 @@ def outbox_pending(sessions: Callable[[], Any]) -> int:
         return int(session.execute(text("SELECT count(*) FROM outbox WHERE published_at IS NULL")).scalar() or 0)
 
 
-def latencies(sessions: Callable[[], Any]) -> dict[str, Any]:
-    """Collection -> surfaced in the curator queue, first versions only (an edit rewrites collected_at)."""
+def latencies(sessions: Callable[[], Any], run: str) -> dict[str, Any]:
+    """Collection -> surfaced in the curator queue, for this run's posts (uids ``net:owner:RUN-i``), first
+    versions only (an edit rewrites collected_at); leftovers of an earlier run on the same broker don't count."""
+    pattern = {"p": f"%:{run}-%"}
     with sessions() as session:
         rows = session.execute(text(
-            "SELECT EXTRACT(EPOCH FROM surfaced_at - collected_at) FROM posts WHERE version = 1")).scalars().all()
-        span = session.execute(text("SELECT min(surfaced_at), max(surfaced_at), count(*) FROM posts")).one()
+            "SELECT EXTRACT(EPOCH FROM surfaced_at - collected_at) FROM posts WHERE version = 1 AND uid LIKE :p"),
+            pattern).scalars().all()
+        span = session.execute(text("SELECT min(surfaced_at), max(surfaced_at), count(*) FROM posts"
+                                    " WHERE uid LIKE :p"), pattern).one()
     values = sorted(float(v) for v in rows)
     if not values:
         return {"count": 0}
@@ -461,6 +465,7 @@ def drive(pipeline: Pipeline, feeder: Feeder, rate: float, seconds: float, *,
         "feed_rate_achieved": round(feeder.messages / feed_s, 1),
         "feed_retries": feeder.retries,
         "machine_cpu_busy_while_feeding_pct": round(100 * (busy1 - busy0) / max(1.0, total1 - total0), 1),
+        "lag_at_start": lag_series[0] if lag_series else None,
         "drained": drained_at is not None,
         "drain_after_feed_s": round(drained_at - feed_s, 1) if drained_at is not None else None,
         "sustained_posts_per_s": round(posts / drained_at, 1) if drained_at else None,
@@ -487,7 +492,7 @@ def result_of(pipeline: Pipeline, feeder: Feeder, figures: dict[str, Any], skip_
     return {
         **figures,
         "classifier": "skipped (posts.classified fed directly)" if skip_classifier else "real",
-        "latency_collect_to_queue": latencies(sessions),
+        "latency_collect_to_queue": latencies(sessions, feeder.run),
         "processes": pipeline.report(),
         "reconciliation": reconcile(sessions, feeder.sent, rejected),
     }
