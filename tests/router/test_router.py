@@ -24,9 +24,9 @@ def test_municipal_matter_goes_to_the_administration_of_the_place(router: Router
 
 
 def test_regional_matter_goes_to_the_ministry_wherever_it_is(router: Router) -> None:
+    topic = "Нарушение дорожного покрытия (ямы) на дорогах регионального и межмуниципального значения"
     for place in ("kemerovo", None):
-        routes = router.route("Нарушение дорожного покрытия (ямы) на дорогах регионального и межмуниципального значения",
-                              place)
+        routes = router.route(topic, place)
         assert [r.agency for r in routes] == ["min-zhkh"]
 
 
@@ -51,5 +51,5 @@ def test_bad_rules_are_refused_with_the_file_named(tmp_path: Path) -> None:
     for name in ("municipalities.yaml", "agencies.yaml", "topics.yaml"):
         (tmp_path / name).write_text((REGION / name).read_text(encoding="utf-8"), encoding="utf-8")
     (tmp_path / "routing.yaml").write_text("rules:\n  - {group: zhkh, agencies: [no-such-agency]}\n", encoding="utf-8")
-    with pytest.raises(RegionDataError, match="routing.yaml"):
+    with pytest.raises(RegionDataError, match=r"routing\.yaml"):
         Router.load(tmp_path)
