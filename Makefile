@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 # Set to 1 when a narrowed PYTEST_ARGS may legitimately select no test.
 ALLOW_NO_TESTS ?= 0
 
-.PHONY: help install demo test lint pytest services-up services-down services-status
+.PHONY: help install demo test lint pytest audit services-up services-down services-status
 
 help:
 	@echo "make install          create $(VENV)/ and install Otklik with its test extras (only when pyproject.toml changed)"
@@ -48,6 +48,9 @@ pytest: install
 # the target fails if any of them did.
 test: install
 	@ALLOW_NO_TESTS=$(ALLOW_NO_TESTS) bash scripts/check.sh $(PYTEST_ARGS)
+
+audit: install
+	bash scripts/pip-audit.sh
 
 services-up:
 	@pg_url=$$(bash scripts/postgres.sh start); \

@@ -54,20 +54,28 @@ def process_batch(consumer: Consumer, handler: Handler, producer: Producer | Non
 
 def run_loop(consumer: Consumer, handler: Handler, producer: Producer | None = None, *,
              max_records: int = 500, stop: Callable[[], bool] = lambda: False,
-             idle_exit_s: float | None = None, on_idle: Callable[[], None] | None = None) -> LoopStats:
-    """Run until ``stop()`` or, with ``idle_exit_s``, until nothing arrived for that long."""
+             idle_exit_s: float | None = None, on_idle: Callable[[], None] | None = None,
+             idle_every_s: float = 1.0) -> LoopStats:
+    """Run until ``stop()`` or, with ``idle_exit_s``, until nothing arrived for that long.
+
+    ``on_idle`` (the outbox relay, publisher resumption) runs whenever a poll comes back
+    empty and at least every ``idle_every_s`` under steady load, so events such as R26
+    alerts never wait for a pause in the feed.
+    """
     stats = LoopStats()
-    idle_since = time.monotonic()
+    idle_since = last_hook = time.monotonic()
     while not stop():
         consumed, produced = process_batch(consumer, handler, producer, max_records)
+        now = time.monotonic()
+        if on_idle is not None and (not consumed or now - last_hook >= idle_every_s):
+            on_idle()
+            last_hook = now
         if consumed:
             stats.batches += 1
             stats.records += consumed
             stats.outputs += produced
-            idle_since = time.monotonic()
+            idle_since = now
             continue
-        if on_idle is not None:
-            on_idle()
-        if idle_exit_s is not None and time.monotonic() - idle_since >= idle_exit_s:
+        if idle_exit_s is not None and now - idle_since >= idle_exit_s:
             break
     return stats

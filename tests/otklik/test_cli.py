@@ -32,6 +32,9 @@ def test_migrate_twice_is_harmless(env: pytest.MonkeyPatch) -> None:
 
 
 def test_doctor_all_ok_on_embedded_defaults(env: pytest.MonkeyPatch) -> None:
+    before = CliRunner().invoke(app, ["doctor"])
+    assert before.exit_code == 1 and "otklik migrate" in before.output, "an unmigrated database is named"
+    assert CliRunner().invoke(app, ["migrate"]).exit_code == 0
     result = CliRunner().invoke(app, ["doctor"])
     assert result.exit_code == 0, result.output
     assert "PROBLEM" not in result.output
