@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -155,7 +155,8 @@ def api_case(case_id: CaseId, user: Annotated[User, Depends(current_user)], db: 
 
 
 @router.get("/registry", response_model=list[CaseOut])
-def api_registry(user: Annotated[User, Depends(current_user)], db: Db, f: Filter, page: int = 1) -> list[CaseOut]:
+def api_registry(user: Annotated[User, Depends(current_user)], db: Db, f: Filter,
+                 page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> list[CaseOut]:
     if user.role not in (Role.CURATOR, Role.ANALYST, Role.ADMIN, Role.AGENCY_LEAD, Role.EXECUTOR):
         raise HTTPException(403, "Недоступно")
     rows, _ = queries.registry(db, user, f, max(1, page))
