@@ -72,3 +72,11 @@ def tmp_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     finally:
         monkeypatch.undo()
         get_settings.cache_clear()
+
+
+@pytest.fixture(params=["embedded", pytest.param("kafka", marks=[pytest.mark.integration, pytest.mark.kafka])])
+def bus_dsn(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each bus test runs on the embedded SQLite log and on the real Kafka broker."""
+    if request.param == "kafka":
+        return f"kafka://{request.getfixturevalue('kafka_bootstrap')}"
+    return f"sqlite:///{tmp_path / 'bus.sqlite'}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import uuid
@@ -16,22 +15,6 @@ from otklik.bus import open_bus
 
 REPO = Path(__file__).resolve().parents[2]
 TOTAL = 230  # 5 pages of 50, the last one partial
-
-
-def _kafka_or_skip() -> str:
-    bootstrap = os.environ.get("OTKLIK_TEST_KAFKA_BOOTSTRAP")
-    if not bootstrap:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI=true but OTKLIK_TEST_KAFKA_BOOTSTRAP is not set: the Kafka broker is missing")
-        pytest.skip("no Kafka broker (set OTKLIK_TEST_KAFKA_BOOTSTRAP)")
-    return bootstrap
-
-
-@pytest.fixture(params=["embedded", pytest.param("kafka", marks=[pytest.mark.integration, pytest.mark.kafka])])
-def bus_dsn(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "kafka":
-        return f"kafka://{_kafka_or_skip()}"
-    return f"sqlite:///{tmp_path / 'bus.sqlite'}"
 
 
 def _posts_file(path: Path) -> Path:

@@ -65,7 +65,7 @@ def test_commit_then_new_consumer_resumes_after_commit(bus: Bus, topic: str) -> 
         # Everything after the committed position per partition comes back; nothing committed does.
         committed_values = {int(r.value) for r in half}
         returned = {int(r.value) for r in rest}
-        positions = {}
+        positions: dict[int, int] = {}
         for r in half:
             positions[r.partition] = max(positions.get(r.partition, -1), r.offset)
         expected = {int(r.value) for r in first if r.offset > positions.get(r.partition, -1)}

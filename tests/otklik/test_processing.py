@@ -17,7 +17,7 @@ def test_loop_commits_after_outputs_and_hook_runs_under_steady_load(tmp_path: Pa
     hooks: list[int] = []
     seen: list[int] = []
 
-    def handler(records):  # type: ignore[no-untyped-def]
+    def handler(records):
         seen.extend(int(r.value) for r in records)
         return [Output("out", r.key, r.value) for r in records]
 
