@@ -78,12 +78,34 @@ def _serve_console(settings: Settings, pipeline: Any) -> None:
 
     worker = threading.Thread(target=background, name="demo-pipeline", daemon=True)
     worker.start()
+    password = _demo_password(pipeline)
     typer.echo(f"Otklik demo: console at http://{settings.console_host}:{settings.console_port}/ (Ctrl+C to stop)")
+    people = f"regions/{settings.region}/people.yaml"
+    typer.echo(f"Sign in as curator, analyst, admin, zhkh-exec1, health-exec1 ... ({people})"
+               f" with the one-time demo password: {password}")
     try:
         uvicorn.run(create_app(settings), host=settings.console_host, port=settings.console_port, log_level="warning")
     finally:
         stop.set()
         worker.join(timeout=10)
+
+
+def _demo_password(pipeline: Any) -> str:
+    """The demo's people get one random password per run: the demo database is wiped at every start."""
+    import secrets
+
+    from sqlalchemy import select
+
+    from cases.models import Person
+    from console.passwords import hash_password
+
+    password = secrets.token_urlsafe(9)
+    hashed = hash_password(password)
+    with pipeline.resources.db() as session:
+        for person in session.scalars(select(Person).where(Person.password_hash.is_(None))):
+            person.password_hash = hashed
+        session.commit()
+    return password
 
 
 def run(stage: Annotated[Stage, typer.Argument(help="Which stage to run as its own process.")]) -> None:
