@@ -7,7 +7,6 @@ dropped: they go to ``posts.rejected`` with their error.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,8 +18,6 @@ from otklik.bus import Producer, Record
 from otklik.bus.processing import Output
 from schemas import ClassifiedPost, Post, PostRejection, ReplyPublished
 from schemas.topics import Topic
-
-log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 

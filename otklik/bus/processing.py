@@ -7,14 +7,12 @@ handlers are idempotent (uid / event id), so redelivery never applies twice.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from otklik.bus.base import Consumer, Producer, Record
 
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +30,6 @@ class LoopStats:
     batches: int = 0
     records: int = 0
     outputs: int = 0
-    errors: list[str] = field(default_factory=list)
 
 
 def process_batch(consumer: Consumer, handler: Handler, producer: Producer | None, max_records: int = 500,

@@ -7,7 +7,7 @@ order and recorded in ``schema_migrations``; nothing else issues DDL.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,6 +113,3 @@ def _identifier(name: str) -> str:
         raise AnalyticsError(f"bad table name {name!r}")
     return name
 
-
-def table_names(store: AnalyticsStore) -> Iterable[str]:
-    return [r[0] for r in store.query("SELECT name FROM system.tables WHERE database = currentDatabase()")]
