@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from otklik.bus.base import Consumer, Producer, Record
 
 
-
 @dataclass(frozen=True, slots=True)
 class Output:
     topic: str
