@@ -46,7 +46,7 @@ def _post_fields(post: Post) -> dict[str, object]:
         "deleted": post.deleted,
         "raw": post.model_dump(
             mode="json",
-            include={"raw", "metrics", "geo", "reply_to", "attachments", "edited_at", "truncated", "source"},
+            include={"raw", "author", "metrics", "geo", "reply_to", "attachments", "edited_at", "truncated", "source"},
         ),
     }
 
