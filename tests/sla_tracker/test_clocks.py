@@ -20,11 +20,13 @@ def due(kind: ClockKind, start: datetime, importance: str = "normal", shortened:
     return policy().due(kind, start, importance=importance, shortened=shortened)
 
 
-def test_r7_3_routing_30_working_minutes() -> None:
-    spec = policy().spec(ClockKind.ROUTING)
-    assert (spec.clause, spec.amount, spec.unit, spec.starts_at) == ("R7.3", 30, "working_minutes", "detected")
+def test_r7_3_routing_30_calendar_minutes() -> None:
+    """R7.3 says calendar minutes outright, so the short-clock setting does not touch it."""
+    for working in (True, False):
+        spec = policy(working).spec(ClockKind.ROUTING)
+        assert (spec.clause, spec.amount, spec.unit, spec.starts_at) == ("R7.3", 30, "calendar_minutes", "detected")
     assert due(ClockKind.ROUTING, MON_10) == local(2025, 3, 3, 10, 30)
-    assert due(ClockKind.ROUTING, FRI_1745) == local(2025, 3, 17, 9, 15)
+    assert due(ClockKind.ROUTING, FRI_1745) == local(2025, 3, 14, 18, 15)  # after closing: still 30 minutes
 
 
 def test_r9_competence_return_30_minutes_from_receipt() -> None:
@@ -117,7 +119,7 @@ def test_r7_2_shortened_does_not_touch_fixed_clocks() -> None:
         assert policy().spec(kind, "high", True).amount == policy().spec(kind).amount
 
 
-SHORT = (ClockKind.ROUTING, ClockKind.COMPETENCE_RETURN, ClockKind.REROUTING, ClockKind.APPROVAL,
+SHORT = (ClockKind.COMPETENCE_RETURN, ClockKind.REROUTING, ClockKind.APPROVAL,
          ClockKind.REVISION, ClockKind.POSTING, ClockKind.CONTRIBUTION)
 
 
@@ -125,7 +127,7 @@ def test_short_clocks_become_calendar_time_by_setting() -> None:
     calendar_policy = policy(False)
     for kind in SHORT:
         assert calendar_policy.spec(kind).unit == "calendar_minutes"
-    assert calendar_policy.due(ClockKind.ROUTING, FRI_1745) == local(2025, 3, 14, 18, 15)
+    assert calendar_policy.due(ClockKind.REROUTING, FRI_1745) == local(2025, 3, 14, 18, 15)
     assert calendar_policy.due(ClockKind.REVISION, local(2025, 3, 3, 12, 30)) == local(2025, 3, 3, 13, 30)
     # working-hour clocks stay working time
     assert calendar_policy.spec(ClockKind.REPLY).unit == "working_minutes"
@@ -135,7 +137,7 @@ def test_short_clocks_become_calendar_time_by_setting() -> None:
 def test_warning_at_75_percent_in_working_time() -> None:
     p = policy()
     assert p.warn_at(ClockKind.REPLY, MON_10) == local(2025, 3, 3, 17, 0)  # 6 working h
-    assert p.warn_at(ClockKind.ROUTING, FRI_1745) == local(2025, 3, 17, 9, 7).replace(second=30)  # 22.5 working min
+    assert p.warn_at(ClockKind.REROUTING, FRI_1745) == local(2025, 3, 17, 9, 7).replace(second=30)  # 22.5 working min
     # R17: 75% of the working minutes up to the due instant
     start = local(2025, 5, 7, 11, 0)
     warn = p.warn_at(ClockKind.FINAL_AFTER_INTERIM, start)
@@ -144,7 +146,8 @@ def test_warning_at_75_percent_in_working_time() -> None:
 
 
 def test_warning_at_75_percent_in_calendar_time() -> None:
-    assert policy(False).warn_at(ClockKind.ROUTING, FRI_1745) == local(2025, 3, 14, 18, 7).replace(second=30)
+    assert policy(False).warn_at(ClockKind.REROUTING, FRI_1745) == local(2025, 3, 14, 18, 7).replace(second=30)
+    assert policy().warn_at(ClockKind.ROUTING, FRI_1745) == local(2025, 3, 14, 18, 7).replace(second=30)
 
 
 def test_kind_may_be_given_as_string_and_bad_input_is_refused() -> None:

@@ -92,11 +92,11 @@ def test_naive_instants_from_storage_are_utc() -> None:
     assert [(a.level, a.at) for a in evaluate([naive], now)] == [("warning", clock.warn_at), ("breach", clock.due_at)]
 
 
-def test_r7_3_routing_breach_after_30_working_minutes() -> None:
-    """R7.3 late routing is a breach: detected Friday 17:45, not routed by Monday 09:15."""
+def test_r7_3_routing_breach_after_30_calendar_minutes() -> None:
+    """R7.3 late routing is a breach: detected Friday 17:45, not routed by 18:15 the same evening."""
     clock = _clock(1, ClockKind.ROUTING, local(2025, 3, 14, 17, 45))
     fired = _simulate([clock], local(2025, 3, 14, 17, 45), local(2025, 3, 17, 12, 0), timedelta(minutes=1))
     assert [(a.level, a.at) for a in fired] == [
-        ("warning", local(2025, 3, 17, 9, 7).replace(second=30)),
-        ("breach", local(2025, 3, 17, 9, 15)),
+        ("warning", local(2025, 3, 14, 18, 7).replace(second=30)),
+        ("breach", local(2025, 3, 14, 18, 15)),
     ]
