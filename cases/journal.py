@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from cases import outbox
-from cases.models import AuditRecord, Case
+from cases.auditchain import ADMIN_CHAIN, normalize_details, record_hash
+from cases.models import AuditHead, AuditRecord, Case
 from schemas import CaseEvent, CaseEventType, Topic
 
 SYSTEM = "system"
@@ -62,18 +63,13 @@ def record(
     if to_state is not None:
         case.state = to_state
     case.updated_at = now
-    details = dict(details or {})
-    session.add(
-        AuditRecord(
-            case_id=case.id,
-            actor=actor,
-            at=now,
-            action=action,
-            from_state=from_state,
-            to_state=case.state,
-            details=details,
-        )
-    )
+    details = normalize_details(details)
+    if case.id is None:
+        raise ValueError("flush a new case before auditing it: its id is part of the audit chain")
+    seq = (case.audit_seq or 0) + 1
+    audit = _chained(case.id, seq, case.audit_hash, actor, now, action, from_state, case.state, details)
+    case.audit_seq, case.audit_hash = seq, audit.hash
+    session.add(audit)
     emit(
         session,
         case,
@@ -84,4 +80,64 @@ def record(
         to_state=case.state,
         agency=agency,
         data={"action": action, **details},
+    )
+
+
+
+def record_admin(
+    session: Session,
+    actor: str,
+    action: str,
+    now: datetime,
+    *,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Audit an action that belongs to no case (people, roles, region data) on the ``admin`` chain.
+
+    The head row is locked (PostgreSQL) so concurrent admin actions queue instead of conflicting.
+    """
+    details = normalize_details(details)
+    head = session.get(AuditHead, ADMIN_CHAIN, with_for_update=True)
+    if head is None:
+        head = AuditHead(chain=ADMIN_CHAIN, seq=0, hash=None)
+        session.add(head)
+    seq = (head.seq or 0) + 1
+    audit = _chained(None, seq, head.hash, actor, now, action, None, None, details)
+    head.seq, head.hash = seq, audit.hash
+    session.add(audit)
+
+
+def _chained(
+    case_id: int | None,
+    seq: int,
+    prev_hash: str | None,
+    actor: str,
+    at: datetime,
+    action: str,
+    from_state: str | None,
+    to_state: str | None,
+    details: dict[str, Any],
+) -> AuditRecord:
+    digest = record_hash(
+        case_id=case_id,
+        seq=seq,
+        actor=actor,
+        at=at,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        details=details,
+        prev_hash=prev_hash,
+    )
+    return AuditRecord(
+        case_id=case_id,
+        actor=actor,
+        at=at,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        details=details,
+        seq=seq,
+        prev_hash=prev_hash,
+        hash=digest,
     )

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relationship
 
@@ -197,6 +198,9 @@ class Case(Base):
     opened_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+    # Head of this case's audit chain (R23): kept here so appending needs no query and a cut tail shows.
+    audit_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    audit_hash: Mapped[str | None] = mapped_column(String(64))
 
     post: Mapped[PostRow] = relationship()
     assignments: Mapped[list[Assignment]] = relationship(
@@ -301,9 +305,25 @@ class Breach(Base):
 
 
 class AuditRecord(Base):
-    """Append-only (R23): the ORM refuses updates/deletes and a database trigger does too."""
+    """Append-only (R23): the ORM refuses updates/deletes and a database trigger does too.
+
+    Records are hash-chained per case (``cases.auditchain``); the unique (chain, seq) indexes make two
+    concurrent writers of one chain conflict instead of forking it. ``seq``/``hash`` are nullable only
+    so that a row slipped in behind the journal's back is stored and then reported by ``otklik audit
+    verify`` rather than lost.
+    """
 
     __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("uq_audit_log_case_seq", "case_id", "seq", unique=True),
+        Index(
+            "uq_audit_log_admin_seq",
+            "seq",
+            unique=True,
+            sqlite_where=text("case_id IS NULL"),
+            postgresql_where=text("case_id IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -313,6 +333,19 @@ class AuditRecord(Base):
     from_state: Mapped[str | None] = mapped_column(String(32))
     to_state: Mapped[str | None] = mapped_column(String(32))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    seq: Mapped[int | None] = mapped_column(Integer)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """Head of an audit chain that has no case row to carry it (the ``admin`` chain)."""
+
+    __tablename__ = "audit_heads"
+
+    chain: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class OutboxMessage(Base):
@@ -332,9 +365,19 @@ class AuditLogIsAppendOnly(RuntimeError):
     """Raised when code tries to change or remove an audit record."""
 
 
+class AuditRecordNotChained(RuntimeError):
+    """Raised when an audit record is added without going through ``cases.journal``."""
+
+
 def _refuse(_mapper: Mapper[Any], _conn: Any, target: AuditRecord) -> None:
     raise AuditLogIsAppendOnly(f"audit record {target.id} cannot be changed or deleted")
 
 
+def _require_chained(_mapper: Mapper[Any], _conn: Any, target: AuditRecord) -> None:
+    if target.seq is None or target.hash is None:
+        raise AuditRecordNotChained("write audit records through cases.journal.record/record_admin")
+
+
 event.listen(AuditRecord, "before_update", _refuse)
 event.listen(AuditRecord, "before_delete", _refuse)
+event.listen(AuditRecord, "before_insert", _require_chained)

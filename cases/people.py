@@ -8,8 +8,8 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from cases.errors import InvalidInput, NotFound, PermissionDenied
-from cases.journal import SYSTEM
-from cases.models import Absence, AbsenceReason, Assignment, AssignmentState, AuditRecord, Person, Role
+from cases.journal import SYSTEM, record_admin
+from cases.models import Absence, AbsenceReason, Assignment, AssignmentState, Person, Role
 
 ACTIVE_ASSIGNMENT = (AssignmentState.ROUTED.value, AssignmentState.RECEIVED.value)
 
@@ -122,20 +122,18 @@ def add_absence(
         raise InvalidInput("Заместителем должен быть другой действующий сотрудник")
     absence = Absence(person_id=person.id, starts_at=starts_at, ends_at=ends_at, reason=reason, substitute_id=sub.id)
     session.add(absence)
-    session.add(
-        AuditRecord(
-            case_id=None,
-            actor=who.login,
-            at=now,
-            action="absence_added",
-            details={
-                "person": person.login,
-                "substitute": sub.login,
-                "reason": reason,
-                "from": starts_at.isoformat(),
-                "to": ends_at.isoformat(),
-            },
-        )
+    record_admin(
+        session,
+        who.login,
+        "absence_added",
+        now,
+        details={
+            "person": person.login,
+            "substitute": sub.login,
+            "reason": reason,
+            "from": starts_at.isoformat(),
+            "to": ends_at.isoformat(),
+        },
     )
     session.flush()
     if starts_at <= now < ends_at:

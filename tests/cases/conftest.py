@@ -29,6 +29,7 @@ CASE_TABLES = (
     "clocks",
     "drafts",
     "audit_log",
+    "audit_heads",
     "case_repeats",
     "assignments",
     "cases",

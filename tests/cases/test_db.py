@@ -10,6 +10,7 @@ from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import DBAPIError, StatementError
 
 from cases.db import check, make_engine, migrate
+from cases.journal import record_admin
 from cases.models import Agency, AuditLogIsAppendOnly, AuditRecord, OutboxMessage, Person
 from cases.seed import RegionDataError, load_region
 from tests.cases.conftest import REGION_DIR, Db
@@ -76,7 +77,7 @@ def test_naive_timestamp_is_refused(db: Db) -> None:
 
 def test_r23_audit_log_is_append_only_in_orm_and_database(db: Db) -> None:
     with db.Session() as s:
-        s.add(AuditRecord(actor="curator", at=datetime.now(UTC), action="test", details={}))
+        record_admin(s, "curator", "test", datetime.now(UTC))
         s.commit()
         record = s.scalars(select(AuditRecord)).one()
         record.action = "forged"
