@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -17,6 +18,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from cases.db import make_engine, session_factory
 from console.config import ConsoleConfig
 from console.deps import Ctx, Forbidden, LoginRequired
+from console.refdata import AgencyNames
 from console.security import CsrfError, SecurityHeaders
 from console.throttle import LoginThrottle, ThrottlePolicy, create_tables
 from console.views import install_filters
@@ -66,7 +68,7 @@ def _install_handlers(app: FastAPI) -> None:
 
 def create_app(settings: Any, *, case_config: Any = None) -> FastAPI:
     """``settings``: a ``ConsoleConfig`` or a settings object (``database_dsn``, ``secret_key``, ``region_dir``)."""
-    from console.routes import admin, agency, api, auth, cases, curator, registry
+    from console.routes import admin, admin_api, agency, api, auth, cases, curator, registry
 
     config = settings if isinstance(settings, ConsoleConfig) else ConsoleConfig.from_settings(settings)
     if config.ephemeral_key:
@@ -77,18 +79,22 @@ def create_app(settings: Any, *, case_config: Any = None) -> FastAPI:
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
-    engine = make_engine(config.database_dsn)
+    # SQL parameters stay out of error messages and logs: they can carry password hashes and personal data.
+    engine = make_engine(config.database_dsn, hide_parameters=True)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.auto_reload = False  # no stat() per template (and per include in a loop) on every request
     install_filters(templates.env, config)
     sessions = session_factory(engine)
     create_tables(engine)
     throttle = LoginThrottle(sessions, config.now, ThrottlePolicy(
         config.login_max_failures, config.login_window_seconds, config.login_lockout_seconds))
+    names = AgencyNames(sessions, time.monotonic)
+    templates.env.globals["agency_name"] = names.name
     app.state.ctx = Ctx(config=config, sessions=sessions, templates=templates, case_config=case_config,
-                        throttle=throttle)
+                        throttle=throttle, agency_names=names)
     app.state.engine = engine
     _install_handlers(app)
-    for module in (auth, curator, agency, cases, registry, admin, api):
+    for module in (auth, curator, agency, cases, registry, admin, api, admin_api):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 

@@ -6,7 +6,9 @@ allowed action cannot change what the next role sees.
 
 from __future__ import annotations
 
+import hashlib
 import re
+import shutil
 import sqlite3
 import warnings
 from collections.abc import Callable
@@ -17,7 +19,8 @@ from typing import Any
 from sqlalchemy import select
 
 from cases import workflow
-from cases.models import Assignment
+from cases.config import DEFAULT_REGION_DIR
+from cases.models import Assignment, Person
 from console.routemap import endpoints
 from console.testing import TEST_PASSWORD, ConsoleFixture, make_console
 
@@ -56,6 +59,13 @@ FORMS: dict[str, dict[str, Any]] = {
     "/assignments/{assignment_id}/return": {"reason": "Не относится к компетенции органа"},
     "/assignments/{assignment_id}/contribution": {"text": LONG},
     "/queue/bulk-exclude": {"case_ids": "{other_case}", "reason": "Дубликат"},
+    "/admin/people": {"login": "nkz-exec9", "full_name": "Петрова Анна", "role": "executor",
+                      "agency": "adm-novokuznetsk", "password": "Kuzbass-2026-vesna"},
+    "/admin/people/{person_id}/role": {"role": "agency_lead", "agency": "adm-kemerovo"},
+    "/admin/people/{person_id}/name": {"full_name": "Кузнецова Мария Петровна"},
+    "/admin/people/{person_id}/active": {"active": "0"},
+    "/admin/people/{person_id}/password": {"password": "Kuzbass-2026-vesna"},
+    "/admin/region/{name:path}": {"text": "{doc_text}", "sha": "{doc_sha}"},
     "/absences": {"person": "kem-exec2", "substitute": "kem-exec1", "reason": "vacation",
                   "starts": "2026-03-11", "ends": "2026-03-12"},
 }
@@ -71,6 +81,12 @@ JSON: dict[str, dict[str, Any]] = {
     "/api/cases/{case_id}/posted": {"url": "https://vk.com/wall-10001_501?reply=77"},
     "/api/assignments/{assignment_id}/return": {"reason": "Не относится к компетенции органа"},
     "/api/assignments/{assignment_id}/contribution": {"text": LONG},
+    "/api/admin/people": {"login": "nkz-exec9", "full_name": "Петрова Анна", "role": "executor",
+                          "agency": "adm-novokuznetsk", "password": "Kuzbass-2026-vesna"},
+    "/api/admin/people/{person_id}/role": {"role": "agency_lead", "agency": "adm-kemerovo"},
+    "/api/admin/people/{person_id}/active": {"active": False},
+    "/api/admin/people/{person_id}/password": {"password": "Kuzbass-2026-vesna"},
+    "/api/admin/region/{name:path}": {"text": "{doc_text}", "sha256": "{doc_sha}"},
 }
 
 
@@ -83,8 +99,14 @@ class Probe:
 
 
 def prepare(tmp_path: Path) -> Probe:
-    """Case 1 routed to adm-kemerovo and received by its executor; every role signed in once."""
-    fx = make_console(tmp_path)
+    """Case 1 routed to adm-kemerovo and received by its executor; every role signed in once.
+
+    The region is a private copy, so an allowed admin save never writes to the repository's data.
+    """
+    regions = tmp_path / "regions"
+    shutil.copytree(DEFAULT_REGION_DIR, regions / DEFAULT_REGION_DIR.name)
+    shutil.copytree(DEFAULT_REGION_DIR.parent / "calendars", regions / "calendars")
+    fx = make_console(tmp_path, region_dir=regions / DEFAULT_REGION_DIR.name)
     case_id, other = fx.case_ids[0], fx.case_ids[1]
     with fx.session() as db:
         workflow.triage(db, "curator", case_id, topic="ЖКХ", municipality="kemerovo", settlement=None,
@@ -96,6 +118,7 @@ def prepare(tmp_path: Path) -> Probe:
         workflow.receive(db, "kem-exec1", assignment.id, fx.clock(), config=fx.case_config)
         db.commit()
         assignment_id = assignment.id
+        person_id = db.scalar(select(Person.id).where(Person.login == "kem-exec2"))
     cookies: dict[str, dict[str, str]] = {}
     for role, login in ROLES.items():
         client = TestClient(fx.app)
@@ -109,8 +132,10 @@ def prepare(tmp_path: Path) -> Probe:
         cookies[role] = dict(client.cookies)
     snapshot = tmp_path / "snapshot.sqlite"
     _copy(_db_path(fx), snapshot)
+    doc = fx.config.region_dir / "routing.yaml"
     ids = {"case_id": str(case_id), "assignment_id": str(assignment_id), "other_case": str(other),
-           "name:path": "agencies.yaml", "path:path": "app.css"}
+           "name:path": "routing.yaml", "path:path": "app.css", "person_id": str(person_id),
+           "doc_text": doc.read_text(encoding="utf-8"), "doc_sha": hashlib.sha256(doc.read_bytes()).hexdigest()}
     return Probe(fx, snapshot, ids, cookies)
 
 
@@ -152,12 +177,13 @@ def classify(status: int, location: str | None) -> str:
 
 def probe_one(p: Probe, role: str, method: str, path: str) -> tuple[str, int]:
     _copy(p.snapshot, _db_path(p.fx))
+    (p.fx.config.region_dir / p.ids["name:path"]).write_text(p.ids["doc_text"], encoding="utf-8")
     url = path
     for key, value in p.ids.items():
         url = url.replace("{" + key + "}", value)
     client = TestClient(p.fx.app, cookies=p.cookies[role])
     kwargs: dict[str, Any] = {"follow_redirects": False}
-    if method == "POST":
+    if method in ("POST", "PUT"):
         if path.startswith("/api/"):
             token = client.get("/api/session").json()["csrf_token"]
             kwargs["headers"] = {"X-CSRF-Token": token}

@@ -40,6 +40,11 @@ class ConsoleConfig:
     login_max_failures: int = 5
     login_window_seconds: int = 15 * 60
     login_lockout_seconds: int = 15 * 60
+    history_dir: Path | None = None  # previous versions of edited region files; default: var/region-history
+
+    @property
+    def region_history(self) -> Path:
+        return self.history_dir or self.region_dir.parent.parent / "var" / "region-history"
 
     @classmethod
     def from_settings(cls, settings: Any) -> ConsoleConfig:
@@ -55,4 +60,5 @@ class ConsoleConfig:
             short_clocks_working_time=bool(getattr(settings, "short_clocks_working_time", True)),
             detection_event=str(getattr(settings, "detection_event", "surfaced")),
             ephemeral_key=ephemeral,
+            history_dir=Path(settings.data_dir) / "region-history" if getattr(settings, "data_dir", None) else None,
         )

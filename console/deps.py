@@ -33,6 +33,7 @@ class Ctx:
     templates: Jinja2Templates
     case_config: Any = None
     throttle: Any = None  # console.throttle.LoginThrottle
+    agency_names: Any = None  # console.refdata.AgencyNames
 
 
 def ctx(request: Request) -> Ctx:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy import case as sql_case
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, load_only, selectinload
 
 from cases.models import (
     Assignment,
@@ -66,12 +66,22 @@ def suggestions_for(db: Session, post_ids: list[int]) -> dict[int, dict[str, Any
     latest = (
         select(func.max(SuggestionRow.id)).where(SuggestionRow.post_id.in_(post_ids)).group_by(SuggestionRow.post_id)
     )
-    rows = db.scalars(select(SuggestionRow).where(SuggestionRow.id.in_(latest)))
-    return {r.post_id: dict(r.data) for r in rows}
+    rows = db.execute(select(SuggestionRow.post_id, SuggestionRow.data).where(SuggestionRow.id.in_(latest)))
+    return {post_id: dict(data) for post_id, data in rows}
 
 
-def curator_queue(db: Session, states: tuple[str, ...] = QUEUE_STATES, limit: int = QUEUE_LIMIT) -> list[Row]:
-    """Nearest deadline first, high importance first among equals; cases without clocks last."""
+# What the queue page and /api/queue read; everything else stays unloaded (no per-row ORM cost).
+QUEUE_CASE_COLUMNS = (Case.state, Case.importance, Case.topic, Case.municipality, Case.shortened, Case.post_id)
+QUEUE_POST_COLUMNS = (PostRow.network, PostRow.url, PostRow.author_id, PostRow.author_name, PostRow.text,
+                      PostRow.created_at, PostRow.raw)
+
+
+def curator_queue(db: Session, states: tuple[str, ...] = QUEUE_STATES, limit: int = QUEUE_LIMIT,
+                  *, with_drafts: bool = False) -> list[Row]:
+    """Nearest deadline first, high importance first among equals; cases without clocks last.
+
+    ``with_drafts`` loads whole cases with their drafts (approval page); the queue loads only what it shows.
+    """
     due = _next_due().label("next_due")
     stmt = (
         select(Case, PostRow, due)
@@ -79,8 +89,12 @@ def curator_queue(db: Session, states: tuple[str, ...] = QUEUE_STATES, limit: in
         .where(Case.state.in_(states))
         .order_by(due.is_(None), due, _importance_rank(), Case.id)
         .limit(limit)
-        .options(selectinload(Case.repeat_of), selectinload(Case.drafts).selectinload(Draft.author))
+        .options(selectinload(Case.repeat_of).load_only(Case.id))
     )
+    if with_drafts:
+        stmt = stmt.options(selectinload(Case.drafts).selectinload(Draft.author))
+    else:
+        stmt = stmt.options(load_only(*QUEUE_CASE_COLUMNS), load_only(*QUEUE_POST_COLUMNS))
     result = db.execute(stmt).all()
     sugg = suggestions_for(db, [p.id for _, p, _ in result])
     return [Row(case=c, post=p, next_due=d, suggestion=sugg.get(p.id, {})) for c, p, d in result]
@@ -250,20 +264,21 @@ def registry_all(db: Session, user: User, f: RegistryFilter, limit: int = 100_00
     return rows
 
 
+# What the registry page, its API and the CSV/XLSX export read (no post JSON, no unused case columns).
+REGISTRY_CASE_COLUMNS = (Case.state, Case.topic, Case.municipality, Case.importance, Case.shortened,
+                         Case.detected_at, Case.closed_at, Case.post_id)
+REGISTRY_POST_COLUMNS = (PostRow.network, PostRow.url, PostRow.author_name, PostRow.text)
+
+
 def _load_rows(db: Session, ids: list[int]) -> list[Row]:
     """Cases and posts for one page of ids, in the ids' order, with agencies and the late flag."""
     if not ids:
         return []
-    found = {c.id: (c, p) for c, p in db.execute(
-        select(Case, PostRow).join(PostRow, PostRow.id == Case.post_id).where(Case.id.in_(ids)))}
-    late = set(db.scalars(
-        select(Clock.case_id).where(
-            Clock.case_id.in_(ids),
-            Clock.kind == "reply",
-            or_(Clock.breached_at.is_not(None), and_(Clock.stopped_at.is_not(None), Clock.stopped_at > Clock.due_at)),
-        )
-    ))
-    return _decorate(db, [(*found[i], i in late) for i in ids if i in found])
+    found = {c.id: (c, p, late) for c, p, late in db.execute(
+        select(Case, PostRow, _late_clause().label("late"))
+        .join(PostRow, PostRow.id == Case.post_id).where(Case.id.in_(ids))
+        .options(load_only(*REGISTRY_CASE_COLUMNS), load_only(*REGISTRY_POST_COLUMNS)))}
+    return _decorate(db, [found[i] for i in ids if i in found])
 
 
 def _decorate(db: Session, rows: list[Any]) -> list[Row]:

@@ -52,3 +52,39 @@ def networks(region_dir: Path) -> tuple[str, ...]:
 
 def agencies(db: Session) -> list[Choice]:
     return [Choice(a.code, a.name) for a in db.scalars(select(Agency).where(Agency.active).order_by(Agency.name))]
+
+
+class AgencyNames:
+    """Code → Russian name for templates, cached for ``ttl`` seconds so pages don't query the table each time.
+
+    The admin calls ``invalidate`` after re-seeding agencies; other processes see the change within ``ttl``.
+    """
+
+    def __init__(self, sessions: Any, clock: Any, ttl: float = 60.0) -> None:
+        self._sessions, self._clock, self._ttl = sessions, clock, ttl
+        self._names: dict[str, str] = {}
+        self._active: list[Choice] = []
+        self._loaded_at: float | None = None
+
+    def _fresh(self) -> None:
+        now = self._clock()
+        if self._loaded_at is not None and now - self._loaded_at < self._ttl:
+            return
+        with self._sessions() as db:
+            rows = list(db.execute(select(Agency.code, Agency.name, Agency.active).order_by(Agency.name)))
+        self._names = {code: name for code, name, _ in rows}
+        self._active = [Choice(code, name) for code, name, active in rows if active]
+        self._loaded_at = now
+
+    def invalidate(self) -> None:
+        self._loaded_at = None
+
+    def name(self, code: str | None) -> str:
+        if not code:
+            return "—"
+        self._fresh()
+        return self._names.get(code, code)
+
+    def active(self) -> list[Choice]:
+        self._fresh()
+        return list(self._active)

@@ -23,6 +23,11 @@ def authenticate(request: Request, db: Session, login: str, password: str) -> Pe
     address = client_address(request)
     throttle.check(login, address)
     person = db.scalar(select(Person).where(Person.login == login.strip()))
+    if person is not None:
+        db.expunge(person)
+    # Give the connection back before the deliberately slow hash check: holding it while the throttle
+    # opens its own session let 20 simultaneous sign-ins exhaust the pool (and time out).
+    db.rollback()
     ok = verify_password(person.password_hash if person else None, password)
     if person is None or not ok or not person.active:
         throttle.failed(login, address)

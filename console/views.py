@@ -112,6 +112,16 @@ def percent(value: Any) -> str:
         return "—"
 
 
+def reach(post: Any) -> str:
+    """The author's follower count from the stored post (``raw.author.followers``), grouped by thousands."""
+    raw = getattr(post, "raw", None)
+    author = raw.get("author") if isinstance(raw, dict) else None
+    followers = author.get("followers") if isinstance(author, dict) else None
+    if isinstance(followers, bool) or not isinstance(followers, int) or followers < 0:
+        return "нет данных"
+    return f"{followers:,}".replace(",", "\u00a0")
+
+
 def install_filters(env: Environment, config: ConsoleConfig) -> None:
     from cases.states import STATE_LABELS_RU
     from console.refdata import municipalities
@@ -123,6 +133,7 @@ def install_filters(env: Environment, config: ConsoleConfig) -> None:
         local=local,
         safe_url=safe_url,
         percent=percent,
+        reach=reach,
         network=lambda v: NETWORK_LABELS.get(v, v),
         clock=lambda v: CLOCK_LABELS.get(v, v),
         importance=lambda v: IMPORTANCE_LABELS.get(v, v),

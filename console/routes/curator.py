@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 from pydantic import Field
 from sqlalchemy.orm import Session
 
@@ -26,25 +27,32 @@ Text = Annotated[str, Form(max_length=4000)]
 OptText = Annotated[str, Form(max_length=4000)]
 
 
-def _queue_context(request: Request, db: Session) -> dict[str, Any]:
-    c = ctx(request)
-    return {
-        "rows": queries.curator_queue(db),
-        "agencies": refdata.agencies(db),
-        "municipalities": refdata.municipalities(c.config.region_dir),
-        "topics": refdata.topics(c.config.region_dir),
-    }
+_DATALISTS: dict[tuple[Any, ...], Markup] = {}
+
+
+def _datalists(c: Ctx) -> Markup:
+    """The form choices (≈250 options) change only with region data: rendered once, not on every page."""
+    agencies = tuple(c.agency_names.active())
+    key = (c.config.region_dir, agencies)
+    html = _DATALISTS.get(key)
+    if html is None:
+        if len(_DATALISTS) > 8:
+            _DATALISTS.clear()
+        html = _DATALISTS[key] = Markup(c.templates.get_template("_datalists.html").render(
+            topics=refdata.topics(c.config.region_dir), municipalities=refdata.municipalities(c.config.region_dir),
+            agencies=agencies))
+    return html
 
 
 @router.get("/queue", response_class=HTMLResponse)
 def queue(request: Request, user: Curator, db: Db) -> Response:
-    return render(request, "queue.html", user, **_queue_context(request, db))
+    return render(request, "queue.html", user, rows=queries.curator_queue(db), datalists=_datalists(ctx(request)))
 
 
 @router.get("/queue/rows", response_class=HTMLResponse)
 def queue_rows(request: Request, user: Curator, db: Db) -> Response:
     """HTMX polling target: only the list, so open forms elsewhere on the page stay as typed."""
-    return render(request, "_queue_rows.html", user, partial=True, **_queue_context(request, db))
+    return render(request, "_queue_rows.html", user, partial=True, rows=queries.curator_queue(db))
 
 
 def _do(request: Request, db: Session, user: User, name: str, fn: object, ok: str, url: str) -> Response:
@@ -145,8 +153,8 @@ def bulk_exclude(request: Request, user: Curator, db: Db, reason: Text,
 
 @router.get("/approval", response_class=HTMLResponse)
 def approval(request: Request, user: Curator, db: Db) -> Response:
-    rows = queries.curator_queue(db, states=queries.APPROVAL_STATES)
-    joint = queries.curator_queue(db, states=("in_work",))
+    rows = queries.curator_queue(db, states=queries.APPROVAL_STATES, with_drafts=True)
+    joint = queries.curator_queue(db, states=("in_work",), with_drafts=True)
     joint_rows = [r for r in joint if workflow.is_joint(r.case) and drafting.contributions(r.case)]
     return render(request, "approval.html", user, rows=rows, joint_rows=joint_rows,
                   diffs={r.case.id: draft_diffs(r.case) for r in rows})

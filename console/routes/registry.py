@@ -59,7 +59,7 @@ def registry(request: Request, user: Reader, db: Db, f: Filter,
         request, "registry.html", user, rows=rows, total=total, page=page, f=f,
         pages=max(1, -(-total // queries.PAGE_SIZE)), query=urlencode(f.query_items()),
         capped=total > queries.COUNT_CAP, cap=queries.COUNT_CAP,
-        agencies=refdata.agencies(db), municipalities=refdata.municipalities(region),
+        agencies=ctx(request).agency_names.active(), municipalities=refdata.municipalities(region),
         networks=refdata.networks(region), topics=refdata.topics(region),
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -18,22 +18,34 @@ def register(app: typer.Typer) -> None:
     app.command("console-user")(console_user)
 
 
-def console(
-    host: Annotated[str | None, typer.Option(help="Address to listen on (default: settings.console_host).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default: settings.console_port).")] = None,
-) -> None:
-    """Serve the console with uvicorn (the database must be migrated: `otklik migrate`)."""
-    import uvicorn
-
+def app_factory() -> Any:
+    """Each uvicorn worker process builds its own app (and connection pool) from the settings."""
     from console.app import create_app
     from otklik.logs import setup_logging
 
     settings = get_settings()
     setup_logging(settings.log_level, settings.log_json)
+    return create_app(settings)
+
+
+def console(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default: settings.console_host).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: settings.console_port).")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=32, help=(
+        "Worker processes; the console is CPU-bound, so one per core. More than one needs OTKLIK_SECRET_KEY "
+        "(every worker must sign sessions with the same key)."))] = 1,
+) -> None:
+    """Serve the console with uvicorn (the database must be migrated: `otklik migrate`)."""
+    import uvicorn
+
+    settings = get_settings()
     if settings.secret_key is None:
+        if workers > 1:
+            raise typer.BadParameter("для нескольких процессов нужен OTKLIK_SECRET_KEY", param_hint="--workers")
         typer.echo("Внимание: OTKLIK_SECRET_KEY не задан — сеансы завершатся при перезапуске.", err=True)
-    uvicorn.run(create_app(settings), host=host or settings.console_host, port=port or settings.console_port,
-                log_level="warning", proxy_headers=False)
+    uvicorn.run("otklik.commands.console:app_factory", factory=True, host=host or settings.console_host,
+                port=port or settings.console_port, workers=workers, log_level="warning", proxy_headers=False,
+                timeout_keep_alive=30)
 
 
 def console_user(

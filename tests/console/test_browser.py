@@ -157,3 +157,45 @@ def test_queue_is_live_and_keyboard_accepts_the_first_post(browser: Any, live_fx
         page.wait_for_selector(".flash")
         assert f"Дело {first}: классифицировано и направлено" in page.inner_text(".flash")
         context.close()
+
+
+def test_admin_edits_region_data_and_people_in_the_browser(browser: Any, tmp_path: Path) -> None:
+    """A broken routing rule is refused with the loader's message and the text kept; the fix saves; a person is made."""
+    from cases.config import DEFAULT_REGION_DIR
+
+    regions = tmp_path / "regions"
+    shutil.copytree(DEFAULT_REGION_DIR, regions / "kuzbass")
+    shutil.copytree(DEFAULT_REGION_DIR.parent / "calendars", regions / "calendars")
+    fx = make_console(tmp_path, region_dir=regions / "kuzbass", samples=())
+    routing = regions / "kuzbass" / "routing.yaml"
+    original = routing.read_text(encoding="utf-8")
+    with serve(fx.app) as base:
+        ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="ru-RU")
+        page = ctx.new_page()
+        _login(page, base, "admin")
+        page.goto(f"{base}/admin/region/routing.yaml")
+        broken = original + "\n  - {group: no-such-group, agencies: [min-zhkh]}\n"
+        page.fill("textarea[name=text]", broken)
+        page.click("button:has-text('Проверить и сохранить')")
+        page.wait_for_load_state()
+        assert "Не сохранено" in page.inner_text(".flash.error")
+        assert page.input_value("textarea[name=text]") == broken  # the user's text is kept
+        assert routing.read_text(encoding="utf-8") == original
+        _shot(page, tmp_path, "admin-region")
+        page.fill("textarea[name=text]", original + "\n# проверено администратором\n")
+        page.click("button:has-text('Проверить и сохранить')")
+        page.wait_for_load_state()
+        assert "routing.yaml сохранён" in page.inner_text(".flash")
+        assert routing.read_text(encoding="utf-8").endswith("# проверено администратором\n")
+
+        page.goto(f"{base}/admin/people")
+        page.fill("input[name=login]", "nkz-exec7")
+        page.fill("input[name=full_name]", "Орлова Наталья Сергеевна")
+        page.select_option("select[name=role]", "executor")
+        page.select_option("select[name=agency]", "adm-novokuznetsk")
+        page.fill("input[name=password]", "Novokuznetsk-2026")
+        page.click("button:has-text('Создать')")
+        page.wait_for_load_state()
+        assert "nkz-exec7 создан" in page.inner_text(".flash")
+        _shot(page, tmp_path, "admin-people")
+        ctx.close()

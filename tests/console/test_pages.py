@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from typer.testing import CliRunner
@@ -37,9 +38,10 @@ def test_every_role_lands_on_its_home_and_sees_only_its_menu(fx: ConsoleFixture)
 
 
 def test_admin_page_validates_region_files(fx: ConsoleFixture) -> None:
-    html = sign_in(fx, "admin").get("/admin").text
+    client = sign_in(fx, "admin")
+    html = client.get("/admin").text
     assert "agencies.yaml" in html and "в порядке" in html
-    assert "Соколова Ирина Павловна" in html
+    assert "Соколова Ирина Павловна" in client.get("/admin/people").text
 
 
 def test_r18_1_joint_case_routes_in_order_and_r18_3_curator_composes_reply(fx: ConsoleFixture) -> None:
@@ -164,3 +166,28 @@ def test_openapi_lists_the_action_endpoints(fx: ConsoleFixture) -> None:
     for path in ("/api/cases/{case_id}/triage", "/api/cases/{case_id}/approve", "/api/registry",
                  "/api/assignments/{assignment_id}/return"):
         assert path in paths
+
+
+def test_queue_shows_reach_and_agency_names_with_codes_in_titles(fx: ConsoleFixture) -> None:
+    from cases.intake import intake
+    from console.testing import SAMPLE_POSTS, classified
+
+    with fx.session() as db:
+        unknown = classified(SAMPLE_POSTS[0], "vk:-10009:909", fx.clock(), followers=12300)
+        unknown.post.author.followers = None
+        intake(db, unknown, fx.clock(), config=fx.case_config)
+        intake(db, classified(SAMPLE_POSTS[1], "vk:-10009:910", fx.clock(), followers=12300), fx.clock(),
+               config=fx.case_config)
+        db.commit()
+    client = sign_in(fx, "curator")
+    html = client.get("/queue").text
+    assert "Подписчиков: 1\u00a0200" in html  # the fixture's default author
+    assert "Подписчиков: 12\u00a0300" in html
+    assert "Подписчиков: нет данных" in html
+    # the suggested agency by its Russian name, the code kept in the tooltip
+    assert re.search(r'<span class="chip" title="adm-novokuznetsk">Администрация[^<]*Новокузнецк', html)
+    assert ">adm-novokuznetsk ·" not in html
+    case_html = client.get(f"/cases/{fx.case_ids[0]}").text
+    assert "Подписчиков: 1\u00a0200" in case_html
+    exec_html = sign_in(fx, "kem-exec1").get("/registry").text
+    assert 'title="adm-kemerovo"' in exec_html  # header: the person's agency by name

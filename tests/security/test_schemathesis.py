@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import shutil
 import warnings
 from collections import Counter
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
+from cases.config import DEFAULT_REGION_DIR
 from console.testing import TEST_PASSWORD, ConsoleFixture, make_console
 
 with warnings.catch_warnings():
@@ -22,13 +24,17 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 pytestmark = pytest.mark.slow
-ROLES = ("curator", "kem-exec1", "analyst")
+ROLES = ("curator", "kem-exec1", "analyst", "admin")
 MAX_EXAMPLES = 15  # per operation and mode (valid and invalid inputs), each sent as 3 roles
 
 
 @pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleFixture]:
-    yield make_console(Path(tmp_path_factory.mktemp("schemathesis")))
+    """On a private copy of the region: the admin API is fuzzed too and must never write the repository's data."""
+    tmp = Path(tmp_path_factory.mktemp("schemathesis"))
+    shutil.copytree(DEFAULT_REGION_DIR, tmp / "regions" / DEFAULT_REGION_DIR.name)
+    shutil.copytree(DEFAULT_REGION_DIR.parent / "calendars", tmp / "regions" / "calendars")
+    yield make_console(tmp, region_dir=tmp / "regions" / DEFAULT_REGION_DIR.name)
 
 
 def _auth_headers(fx: ConsoleFixture, login: str) -> dict[str, str]:
