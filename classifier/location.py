@@ -25,6 +25,8 @@ from classifier.streets import StreetMatch, find_streets
 from schemas import Geo, LocationSuggestion
 
 MAX_SCAN_CHARS = 20_000
+KM_PER_DEGREE_LAT = 110.5
+"""Lower bound of a latitude degree's length, so the pre-test never rejects a covering point."""
 _TOKEN_RE = re.compile(r"[а-я]+|[a-z0-9]+")
 _JOIN_GAP_RE = re.compile(r"[ \t\-‐–]{1,3}")
 _SENTENCE_START_RE = re.compile(r"(?:^|[.!?…»\"\n]\s*)$")
@@ -105,6 +107,8 @@ class LocationExtractor:
         best: tuple[float, Place] | None = None
         for place in self.g.points:
             assert place.lat is not None and place.lon is not None
+            if abs(geo.lat - place.lat) * KM_PER_DEGREE_LAT > place.radius_km:
+                continue  # cheap latitude test spares most of the trigonometry
             dist = _haversine_km(geo.lat, geo.lon, place.lat, place.lon)
             if dist <= place.radius_km and (best is None or dist < best[0]):
                 best = (dist, place)

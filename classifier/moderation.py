@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import product
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,9 @@ from schemas import ModerationFlag
 
 MAX_SCAN_CHARS = 20_000
 MAX_MASKED_LEN = 24
+MAX_FILLED_STARS = 2
+"""More masked letters than this leave too little of the word to judge it by the patterns."""
+_ALPHABET = "абвгдежзийклмнопрстуфхцчшщъыьэюя"
 """A masked chunk longer than any listed word cannot be one of them (and would cost a big regex)."""
 
 # Look-alikes used to disguise words: Latin letters, digits and symbols -> Cyrillic.
@@ -76,7 +80,12 @@ def _compile_any(patterns: list[str], what: str) -> re.Pattern[str] | None:
 
 
 def _collapse(s: str) -> str:
-    return _COLLAPSE_RE.sub(r"\1", s)
+    # A callable, not r"\1": CPython 3.11 re-parses a string template on every call.
+    return _COLLAPSE_RE.sub(_first_group, s) if _DOUBLE_RE.search(s) else s
+
+
+def _first_group(m: re.Match[str]) -> str:
+    return m.group(1)
 
 
 def _lower(text: str) -> str:
@@ -245,7 +254,7 @@ class Moderator:
         masked = "*" in skeleton
         for rule in self.word_rules:
             if masked:
-                if _masked_match(skeleton, rule.masked_targets):
+                if _masked_match(skeleton, rule.masked_targets) or self._masked_fill(skeleton, rule):
                     return rule.rule
                 continue
             if rule.exceptions is not None and rule.exceptions.match(skeleton):
@@ -253,6 +262,25 @@ class Moderator:
             if rule.patterns.match(skeleton):
                 return rule.rule
         return None
+
+    @staticmethod
+    def _masked_fill(skeleton: str, rule: _WordRule) -> bool:
+        """A masked word no target list names ("х*йло"): does some letter per star make it a listed word?
+
+        Forms are endless, the lexicon patterns are not: filling each star with one letter and
+        asking the patterns covers every inflection; few stars keep it at most 33² tries.
+        """
+        stars = skeleton.count("*")
+        letters = len(skeleton) - stars
+        if stars > MAX_FILLED_STARS or letters < 3 or stars * 2 > letters or skeleton.startswith("*") \
+                or len(skeleton) > MAX_MASKED_LEN:
+            return False
+        for fill in product(_ALPHABET, repeat=stars):
+            it = iter(fill)
+            word = _collapse("".join(next(it) if c == "*" else c for c in skeleton))
+            if (rule.exceptions is None or not rule.exceptions.match(word)) and rule.patterns.match(word):
+                return True
+        return False
 
     def _threats(self, text: str) -> list[ModerationFlag]:
         if self.threat is None:

@@ -149,9 +149,12 @@ class RepeatIndex:
             shared.update(posting)
         need = max(1 if len(postings) < 3 else 2, int(threshold * len(postings)))
         out: list[tuple[_Entry, float]] = []
-        for entry_id, n in shared.most_common(MAX_CANDIDATES):
-            if n < need:
-                break
+        # Filter first: most ids share one stem only, and sorting all of them was the cost.
+        enough = [(n, entry_id) for entry_id, n in shared.items() if n >= need]
+        if len(enough) > MAX_CANDIDATES:
+            enough.sort(key=lambda t: (-t[0], t[1]))
+            del enough[MAX_CANDIDATES:]
+        for _, entry_id in enough:
             entry = self._entries[entry_id]
             if not since <= entry.at <= until:
                 continue

@@ -12,7 +12,7 @@ from functools import lru_cache
 import pymorphy3
 from razdel import tokenize as razdel_tokenize
 
-MODEL_TEXT_CHARS = 4_000
+MODEL_TEXT_CHARS = 3_000
 """The model reads at most this much of a post: topics show early, and the work per post stays bounded."""
 MAX_TOKEN_CHARS = 40
 """Longer "words" are noise (URLs, base64, key mashing) and would only bloat the vocabulary."""

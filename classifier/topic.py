@@ -1,8 +1,11 @@
-"""Topic, topic group and agency models: lemma word n-grams + character n-grams -> multinomial logistic regression.
+"""Topic, topic group and agency models: lemma word n-grams + character n-grams -> linear SVM per head.
 
-Multinomial logistic regression gives probabilities that behave as confidences (the
-curator sees "82%"), and its weights prune well, so the shipped model stays a few MB:
-per class only the strongest weights are kept (``KEEP_PER_CLASS``) (sparse).
+A linear SVM beat multinomial logistic regression on every head in 5-fold CV on the
+kursk-appeals data (topic 0.558 vs 0.545, group 0.811 vs 0.793, agency 0.444 vs 0.435) and
+trains ~10x faster. Its margins become confidences through a softmax with a fixed
+temperature (``TEMPERATURE``), so the curator still sees "82%" and top-3 lists rank by margin.
+Weights are pruned per class to the strongest few thousand (sparse), so the shipped
+model stays a few MB.
 """
 
 from __future__ import annotations
@@ -13,11 +16,22 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
+from sklearn.svm import LinearSVC
 
+from classifier.fastvec import CharWbIndexer, WordNgramIndexer
 from classifier.text import lemma_text, model_text
 
 KEEP_PER_CLASS = 4_000
+WEIGHTS_PER_HEAD = 700_000
+"""Per head at most this many weights, at least ``KEEP_PER_CLASS`` per class: a head with few
+classes (17 groups) keeps nearly all its weights; pruning the group head like the topic head
+cost 2 points of group accuracy in 5-fold CV, the topic head loses 0.5."""
+SVM_C = 0.5
+"""Chosen by 5-fold CV (0.2 / 0.3 / 0.5 / 1.0 tried)."""
+LABEL_ROW_REPEATS = 3
+"""Topic names added as training rows of their topic, this many times (see ``_with_label_rows``)."""
+TEMPERATURE = 0.2
+"""SVM margins are about ±1; dividing by 0.2 spreads them into usable softmax confidences."""
 LABELS = ("topic", "group", "agency")
 
 
@@ -39,10 +53,21 @@ class Features:
         matrix = sparse.hstack([words.fit_transform(lemmas), chars.fit_transform(cleaned)]).tocsr()
         return cls(words, chars), matrix
 
+    def __getstate__(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if k != "_fast_cache"}
+
+    def _fast(self) -> tuple[WordNgramIndexer, CharWbIndexer]:
+        """Serving transforms equal to the vectorisers' own (tested), built on first use, never pickled."""
+        fast: tuple[WordNgramIndexer, CharWbIndexer] | None = self.__dict__.get("_fast_cache")
+        if fast is None:
+            fast = self.__dict__["_fast_cache"] = (WordNgramIndexer(self.words), CharWbIndexer(self.chars))
+        return fast
+
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
         cleaned = [model_text(t) for t in texts]
         lemmas = [lemma_text(t) for t in cleaned]
-        return sparse.hstack([self.words.transform(lemmas), self.chars.transform(cleaned)]).tocsr()
+        words, chars = self._fast()
+        return sparse.hstack([words.transform(lemmas), chars.transform(cleaned)], format="csr")
 
 
 @dataclass
@@ -54,19 +79,20 @@ class Head:
     intercept: np.ndarray
 
     @classmethod
-    def fit(cls, x: sparse.csr_matrix, y: Sequence[str], c: float = 20.0) -> Head:
+    def fit(cls, x: sparse.csr_matrix, y: Sequence[str], c: float = SVM_C) -> Head:
         labels = np.asarray(y)
         if len(set(labels.tolist())) == 1:
             only = labels[:1]
             return cls(only, sparse.csr_matrix((1, x.shape[1]), dtype=np.float32), np.zeros(1, np.float32))
-        model = LogisticRegression(C=c, max_iter=300)
+        model = LinearSVC(C=c)
         model.fit(x, labels)
-        coef = np.asarray(model.coef_, dtype=np.float32)
-        intercept = np.asarray(model.intercept_, dtype=np.float32)
+        coef = np.asarray(model.coef_, dtype=np.float32) / TEMPERATURE
+        intercept = np.asarray(model.intercept_, dtype=np.float32) / TEMPERATURE
         if coef.shape[0] == 1:  # binary: make it two explicit rows for the softmax
             coef = np.vstack([-coef / 2, coef / 2])
             intercept = np.array([-intercept[0] / 2, intercept[0] / 2], dtype=np.float32)
-        return cls(model.classes_, _prune(coef, KEEP_PER_CLASS), intercept)
+        keep = max(KEEP_PER_CLASS, WEIGHTS_PER_HEAD // coef.shape[0])
+        return cls(model.classes_, _prune(coef, keep), intercept)
 
     def __getstate__(self) -> dict[str, object]:
         return {k: v for k, v in self.__dict__.items() if k != "_dense"}
@@ -101,11 +127,31 @@ class TopicModel:
     @classmethod
     def fit(cls, texts: Sequence[str], labels: Mapping[str, Sequence[str]]) -> TopicModel:
         features, x = Features.fit(texts)
-        return cls(features, {name: Head.fit(x, y) for name, y in labels.items() if name in LABELS})
+        heads: dict[str, Head] = {}
+        for name, y in labels.items():
+            if name == "topic":
+                heads[name] = Head.fit(*_with_label_rows(features, x, y))
+            elif name in LABELS:
+                heads[name] = Head.fit(x, y)
+        return cls(features, heads)
 
     def proba(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         x = self.features.transform(texts)
         return {name: head.proba(x) for name, head in self.heads.items()}
+
+
+def _with_label_rows(features: Features, x: sparse.csr_matrix, y: Sequence[str]) -> tuple[sparse.csr_matrix, list[str]]:
+    """Each topic's own name as ``LABEL_ROW_REPEATS`` extra training rows of that topic.
+
+    Topic names are short descriptions ("Неработающее наружное освещение"); rare topics
+    with one or two messages gain their key words. 5-fold CV: topic 0.558 -> 0.5675, top-3
+    0.720 -> 0.738 (1 repeat: 0.5655 / 0.737). The vectorisers stay fitted on messages only.
+    """
+    names = sorted({t for t in y if t})
+    if not names or LABEL_ROW_REPEATS == 0:
+        return x, list(y)
+    rows = features.transform(names)
+    return sparse.vstack([x] + [rows] * LABEL_ROW_REPEATS, format="csr"), list(y) + names * LABEL_ROW_REPEATS
 
 
 def top_k(head: Head, probs: np.ndarray, k: int = 3) -> list[list[tuple[str, float]]]:

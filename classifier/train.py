@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,12 +107,17 @@ def evaluate(model: TopicModel, data: Dataset) -> dict[str, Any]:
 
 
 def cross_validate(data: Dataset, folds: int = 5, seed: int = 0) -> dict[str, Any]:
-    """Stratified on the topic group where every group has enough rows, plain k-fold otherwise."""
+    """Stratified on the topic group (rare groups simply land in fewer folds), plain k-fold without labels.
+
+    The folds depend only on the rows, ``folds`` and ``seed``, so every model variant is
+    compared on the same splits.
+    """
     strata = data.labels.get("group") or data.labels.get("topic")
-    counts = {s: strata.count(s) for s in set(strata)} if strata else {}
     splitter: Any
-    if strata and min(counts.values()) >= folds:
-        splitter = StratifiedKFold(folds, shuffle=True, random_state=seed).split(data.texts, strata)
+    if strata and max(strata.count(s) for s in set(strata)) >= folds:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "The least populated class", UserWarning)
+            splitter = list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(data.texts, strata))
     else:
         splitter = KFold(folds, shuffle=True, random_state=seed).split(data.texts)
     per_fold: list[dict[str, Any]] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ REGION = Path(__file__).resolve().parents[2] / "regions" / "kuzbass"
 WINTER = datetime(2026, 12, 10, 3, 0, tzinfo=UTC)
 
 
-def _post(uid: str, text: str, at: datetime = WINTER, **kw: object) -> Post:
+def _post(uid: str, text: str, at: datetime = WINTER, **kw: Any) -> Post:
     return Post(uid=uid, network=Network.VK, author=Author(id="1"), text=text, created_at=at, **kw)
 
 

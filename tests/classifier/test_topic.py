@@ -90,3 +90,32 @@ def test_learning_from_curator_corrections(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     model = load(out).model
     assert "Бродячие собаки" in set(model.heads["topic"].classes.tolist())
+
+
+def test_saved_model_after_serving_predicts_the_same_and_keeps_no_serving_caches(model, tmp_path: Path) -> None:
+    texts = ["Новокузнецк, ул. Кирова: нет горячей воды", "Яма на дороге в Прокопьевске"]
+    before = model.proba(texts)  # builds the serving caches
+    save(model, tmp_path / "m", {})
+    again = load(tmp_path / "m").model
+    assert "_fast_cache" not in again.features.__dict__
+    for head, probs in again.proba(texts).items():
+        assert abs(probs - before[head]).max() < 1e-6
+
+
+
+def test_topic_names_are_training_rows_of_their_topic(model) -> None:
+    from classifier.topic import top_k
+
+    names = [str(t) for t in model.heads["topic"].classes]
+    tops = top_k(model.heads["topic"], model.proba(names)["topic"], k=1)
+    assert [t[0][0] for t in tops] == names
+
+
+def test_label_rows_add_each_topic_name_to_its_own_topic(model) -> None:
+    from classifier.topic import LABEL_ROW_REPEATS, _with_label_rows
+
+    x = model.features.transform(["яма на дороге", "нет отопления"])
+    x2, y2 = _with_label_rows(model.features, x, ["Дороги", "Нет отопления"])
+    assert x2.shape[0] == 2 + 2 * LABEL_ROW_REPEATS
+    assert y2[2:] == ["Дороги", "Нет отопления"] * LABEL_ROW_REPEATS
+    assert (x2[2] != model.features.transform(["Дороги"])).nnz == 0
