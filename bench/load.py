@@ -420,6 +420,7 @@ def drive(pipeline: Pipeline, feeder: Feeder, rate: float, seconds: float, *,
 
     start = time.monotonic()
     busy0, total0 = _system_busy()
+    load0 = os.getloadavg()
     next_sample = 0.0
     step = 0.1
     owed = 0.0
@@ -438,6 +439,7 @@ def drive(pipeline: Pipeline, feeder: Feeder, rate: float, seconds: float, *,
         time.sleep(max(0.0, start + elapsed + step - time.monotonic()))
     feed_s = time.monotonic() - start
     busy1, total1 = _system_busy()
+    load1 = os.getloadavg()
     drained_at = None
     while time.monotonic() - start < seconds + drain_timeout_s:
         elapsed = time.monotonic() - start
@@ -465,6 +467,8 @@ def drive(pipeline: Pipeline, feeder: Feeder, rate: float, seconds: float, *,
         "feed_rate_achieved": round(feeder.messages / feed_s, 1),
         "feed_retries": feeder.retries,
         "machine_cpu_busy_while_feeding_pct": round(100 * (busy1 - busy0) / max(1.0, total1 - total0), 1),
+        # The machine is shared: other work competes for the same cores, so say how busy it was.
+        "load_average_1_5_15": {"feed_start": [round(v, 2) for v in load0], "feed_end": [round(v, 2) for v in load1]},
         "lag_at_start": lag_series[0] if lag_series else None,
         "drained": drained_at is not None,
         "drain_after_feed_s": round(drained_at - feed_s, 1) if drained_at is not None else None,

@@ -1,18 +1,29 @@
-"""Turning a classified post into a case: idempotent on (uid, version), one transaction with its events."""
+"""Turning classified posts into cases: idempotent on (uid, version), one transaction with their events.
+
+``intake_many`` handles a whole bus batch with a constant number of statements (one SELECT for the
+batch's known uids and their cases, at most two for repeat candidates, one executemany per table), yet
+leaves exactly the rows and events that feeding the same posts one by one through ``intake`` would:
+posts are decided in order, a later post of the same uid sees the earlier one, a case opened later in
+the batch is not yet there for an earlier post, and every case's events are queued in the same order.
+On PostgreSQL new rows take their ids from the sequences up front (see ``_assign_ids``).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, inspect, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from cases import timers
 from cases.config import CaseConfig, default_config
 from cases.journal import SYSTEM, record
-from cases.models import Case, CaseState, PostRow, SuggestionRow
+from cases.models import AuditRecord, Case, CaseState, Clock, PostRow, SuggestionRow, case_repeats
 from schemas import CaseEventType, ClassifiedPost, Post, Suggestion
 
 DETECTION_CLOCKS = ("routing", "draft", "reply")
@@ -51,117 +62,264 @@ def _post_fields(post: Post) -> dict[str, object]:
     }
 
 
-def _keep_suggestion(session: Session, row: PostRow, suggestion: Suggestion, now: datetime) -> None:
-    session.add(
-        SuggestionRow(
-            post_id=row.id,
-            post_version=row.version,
-            model_version=suggestion.model_version,
-            data=suggestion.model_dump(mode="json"),
-            created_at=now,
-        )
-    )
-
-
 def start_detection_clocks(session: Session, config: CaseConfig, case: Case, at: datetime, now: datetime) -> None:
     """R7.3, R13.2, R11/R12 all run from the detection instant."""
     case.detected_at = at
     timers.start_many(session, config, case, DETECTION_CLOCKS, at, now)
 
 
-def _link_repeats(session: Session, case: Case, suggestion: Suggestion) -> list[int]:
-    """R19.1: the classifier's repeat candidates become links when the earlier case exists here."""
-    linked: list[int] = []
-    for cand in suggestion.repeats:
-        earlier: Case | None = None
-        if cand.case_id is not None:
-            earlier = session.get(Case, cand.case_id)
-        if earlier is None:
-            earlier = session.scalar(
-                select(Case).join(PostRow, Case.post_id == PostRow.id).where(PostRow.uid == cand.uid)
-            )
-        if earlier is not None and earlier.id != case.id and earlier not in case.repeat_of:
-            case.repeat_of.append(earlier)
-            linked.append(earlier.id)
-    return linked
+@dataclass
+class _Known:
+    """One uid as the batch has seen it so far; ``position`` is the step that opened its case (-1: before)."""
+
+    row: PostRow
+    case: Case | None
+    position: int
 
 
-def intake(
-    session: Session, classified: ClassifiedPost, now: datetime, *, config: CaseConfig | None = None
-) -> IntakeResult:
-    """Open, update or ignore. The caller commits; events are in the same transaction."""
-    config = config or default_config()
-    post, suggestion = classified.post, classified.suggestion
-    row = session.scalar(select(PostRow).where(PostRow.uid == post.uid))
-    if row is not None:
-        case = session.scalar(select(Case).where(Case.post_id == row.id))
+@dataclass
+class _Step:
+    """The decision for one post of the batch, carried out later in phases."""
+
+    outcome: IntakeOutcome
+    known: _Known
+    suggestion: Suggestion
+    post: Post
+    version: int = 0
+    details: dict[str, Any] = field(default_factory=dict)
+    clocks: list[Clock] = field(default_factory=list)
+
+
+def _load_known(session: Session, uids: set[str]) -> dict[str, _Known]:
+    """One SELECT for the posts and one for their cases, whatever the batch size."""
+    if not uids:
+        return {}
+    rows = {row.id: row for row in session.scalars(select(PostRow).where(PostRow.uid.in_(sorted(uids))))}
+    cases = {c.post_id: c for c in session.scalars(select(Case).where(Case.post_id.in_(sorted(rows))))} if rows else {}
+    known: dict[str, _Known] = {}
+    for row in rows.values():
+        case = cases.get(row.id)
         if case is None:
             raise RuntimeError(f"post {row.id} is stored without a case; the database is inconsistent")
+        known[row.uid] = _Known(row, case, -1)
+    return known
+
+
+def _decide(session: Session, posts: Sequence[ClassifiedPost], now: datetime) -> tuple[list[_Step], dict[str, _Known]]:
+    """Outcome of every post in order; rows are created or changed in memory (flushed by the caller)."""
+    known = _load_known(session, {c.post.uid for c in posts})
+    steps: list[_Step] = []
+    for index, classified in enumerate(posts):
+        post, suggestion = classified.post, classified.suggestion
+        seen = known.get(post.uid)
+        if seen is None:
+            row = PostRow(uid=post.uid, surfaced_at=now, **_post_fields(post))
+            session.add(row)
+            seen = known[post.uid] = _Known(row, None, index)
+            outcome = IntakeOutcome.EXCLUDED if suggestion.excluded else IntakeOutcome.OPENED
+            steps.append(_Step(outcome, seen, suggestion, post, version=post.version))
+            continue
+        row = seen.row
         newly_deleted = post.deleted and not row.deleted
         if post.version <= row.version and not newly_deleted:
-            return IntakeResult(IntakeOutcome.DUPLICATE, case.id, row.id)
+            steps.append(_Step(IntakeOutcome.DUPLICATE, seen, suggestion, post))
+            continue
         old_version = row.version
         for key, value in _post_fields(post).items():
             setattr(row, key, value)
         row.version = max(old_version, post.version)
         row.deleted = row.deleted or post.deleted
-        _keep_suggestion(session, row, suggestion, now)
-        record(
-            session,
-            case,
-            SYSTEM,
-            "post_deleted" if newly_deleted else "post_updated",
-            now,
-            details={"old_version": old_version, "version": row.version, "deleted": row.deleted},
-        )
-        return IntakeResult(IntakeOutcome.UPDATED, case.id, row.id)
+        details = {"old_version": old_version, "version": row.version, "deleted": row.deleted}
+        action = "post_deleted" if newly_deleted else "post_updated"
+        steps.append(_Step(IntakeOutcome.UPDATED, seen, suggestion, post, row.version, {"action": action, **details}))
+    return steps, known
 
-    row = PostRow(uid=post.uid, surfaced_at=now, **_post_fields(post))
-    session.add(row)
-    session.flush()
-    _keep_suggestion(session, row, suggestion, now)
-    excluded = suggestion.excluded
-    case = Case(
-        post_id=row.id,
-        state=CaseState.DETECTED.value,
-        importance=suggestion.importance.label.value,
-        shortened=False,
-        opened_at=now,
-        updated_at=now,
-        clocks=[],  # a new case has none: spares a lazy load per collection
-        assignments=[],
-        drafts=[],
-        repeat_of=[],
-    )
-    session.add(case)
-    session.flush()
-    linked = _link_repeats(session, case, suggestion)
-    details: dict[str, object] = {"uid": post.uid, "network": post.network.value, "repeat_of": linked}
-    if excluded:
-        rules = sorted({flag.rule for flag in suggestion.moderation})
-        case.excluded_reason = "R22: " + ", ".join(rules)
-        details["moderation"] = rules
-        record(
-            session,
-            case,
-            SYSTEM,
-            "opened",
-            now,
-            to_state=CaseState.EXCLUDED.value,
-            details=details,
-            event_type=CaseEventType.OPENED,
+
+def _open_cases(
+    session: Session, steps: list[_Step], now: datetime, config: CaseConfig
+) -> tuple[list[SuggestionRow], list[Case]]:
+    """Suggestions and new cases, added in step order so their ids follow it."""
+    suggestions: list[SuggestionRow] = []
+    cases: list[Case] = []
+    for step in steps:
+        if step.outcome is IntakeOutcome.DUPLICATE:
+            continue
+        suggestions.append(
+            SuggestionRow(
+                post_id=step.known.row.id,
+                post_version=step.version,
+                model_version=step.suggestion.model_version,
+                data=step.suggestion.model_dump(mode="json"),
+                created_at=now,
+            )
         )
-        return IntakeResult(IntakeOutcome.EXCLUDED, case.id, row.id)
-    record(
-        session,
-        case,
-        SYSTEM,
-        "opened",
-        now,
-        to_state=CaseState.DETECTED.value,
-        details=details,
-        event_type=CaseEventType.OPENED,
-    )
-    if config.detection_event == "surfaced":
-        start_detection_clocks(session, config, case, now, now)
-    return IntakeResult(IntakeOutcome.OPENED, case.id, row.id)
+        if step.outcome is IntakeOutcome.UPDATED:
+            continue
+        excluded = step.outcome is IntakeOutcome.EXCLUDED
+        detect_now = not excluded and config.detection_event == "surfaced"
+        case = Case(
+            post_id=step.known.row.id,
+            state=(CaseState.EXCLUDED if excluded else CaseState.DETECTED).value,
+            importance=step.suggestion.importance.label.value,
+            shortened=False,
+            opened_at=now,
+            updated_at=now,
+            detected_at=now if detect_now else None,
+            excluded_reason=("R22: " + ", ".join(sorted({f.rule for f in step.suggestion.moderation})))
+            if excluded
+            else None,
+        )
+        for empty in ("clocks", "assignments", "drafts", "repeat_of"):  # a new case has none: no lazy loads
+            set_committed_value(case, empty, [])
+        cases.append(case)
+        step.known.case = case
+    session.add_all(suggestions)
+    session.add_all(cases)
+    return suggestions, cases
+
+
+def _link_repeats(session: Session, steps: list[_Step], known: dict[str, _Known]) -> dict[int, list[int]]:
+    """R19.1: the classifier's repeat candidates become links when the earlier case exists at that point.
+
+    The batch's own cases are looked up in memory, the rest with at most two queries for the whole batch;
+    a case opened later in the same batch does not exist yet for an earlier post, exactly as when the
+    posts come one by one."""
+    opening = [(i, s) for i, s in enumerate(steps) if s.outcome in (IntakeOutcome.OPENED, IntakeOutcome.EXCLUDED)]
+    born = {s.known.case.id: i for i, s in opening if s.known.case is not None}
+    by_id: dict[int, Case] = {s.known.case.id: s.known.case for _, s in opening if s.known.case is not None}
+    by_uid: dict[str, Case] = {uid: k.case for uid, k in known.items() if k.case is not None}
+    ids = {c.case_id for _, s in opening for c in s.suggestion.repeats if c.case_id is not None} - set(by_id)
+    uids = {c.uid for _, s in opening for c in s.suggestion.repeats} - set(by_uid)
+    with session.no_autoflush:
+        if ids:
+            by_id.update((c.id, c) for c in session.scalars(select(Case).where(Case.id.in_(sorted(ids)))))
+        if uids:
+            query = (
+                select(Case, PostRow.uid).join(PostRow, Case.post_id == PostRow.id).where(PostRow.uid.in_(sorted(uids)))
+            )
+            by_uid.update((uid, case) for case, uid in session.execute(query).all())
+    linked: dict[int, list[int]] = {}
+    for index, step in opening:
+        case = step.known.case
+        assert case is not None
+        links = linked.setdefault(index, [])
+        earlier_cases: list[Case] = []
+
+        def visible(candidate: Case | None, at: int = index) -> Case | None:
+            return candidate if candidate is not None and born.get(candidate.id, -1) < at else None
+
+        for cand in step.suggestion.repeats:
+            earlier = visible(by_id.get(cand.case_id)) if cand.case_id is not None else None
+            if earlier is None:
+                earlier = visible(by_uid.get(cand.uid))
+            if earlier is not None and earlier.id != case.id and earlier.id not in links:
+                earlier_cases.append(earlier)
+                links.append(earlier.id)
+        # The link rows go in by one executemany (``_insert_links``); the collection is set to match them.
+        set_committed_value(case, "repeat_of", earlier_cases)
+    return linked
+
+
+def _insert_links(session: Session, steps: list[_Step], linked: dict[int, list[int]]) -> None:
+    rows: list[dict[str, int]] = []
+    for index, earliers in linked.items():
+        case = steps[index].known.case
+        assert case is not None
+        rows += [{"case_id": case.id, "earlier_case_id": earlier} for earlier in earliers]
+    if rows:
+        session.execute(insert(case_repeats), rows)
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _assign_ids(session: Session, objects: Sequence[Any]) -> None:
+    """Give new rows their ids before the INSERT.
+
+    On PostgreSQL the ids come from the table's sequence in one query, so the rows go in by executemany
+    at the end of the transaction; without ids the ORM needs INSERT ... RETURNING, whose multi-row SQL
+    the driver re-parses for every batch (a fifth of intake's CPU). Elsewhere (SQLite) a flush does it."""
+    if not objects:
+        return
+    if not _is_postgres(session):
+        session.flush()
+        return
+    table = type(objects[0]).__tablename__
+    ids = session.scalars(
+        text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n) ORDER BY 1"),
+        {"t": table, "n": len(objects)},
+    ).all()
+    for obj, id_ in zip(objects, ids, strict=True):
+        obj.id = int(id_)
+
+
+def intake_many(
+    session: Session,
+    classified_posts: Sequence[ClassifiedPost],
+    now: datetime,
+    *,
+    config: CaseConfig | None = None,
+) -> list[IntakeResult]:
+    """Open, update or ignore each post, in order. The caller commits; events are in the same transaction."""
+    if now.tzinfo is None:
+        raise ValueError(f"naive datetime {now.isoformat()} given to intake; pass an aware UTC instant")
+    config = config or default_config()
+    with session.no_autoflush:
+        steps, known = _decide(session, classified_posts, now)
+        if not steps:
+            return []
+        _assign_ids(session, [k.row for k in known.values() if k.position >= 0])
+        suggestions, cases = _open_cases(session, steps, now, config)
+        _assign_ids(session, suggestions)
+        _assign_ids(session, cases)
+        linked = _link_repeats(session, steps, known)
+        due_cache: timers.DueCache = {}
+        clocks: list[Clock] = []
+        for step in steps:
+            if step.outcome is IntakeOutcome.OPENED and config.detection_event == "surfaced":
+                assert step.known.case is not None
+                step.clocks = timers.build(
+                    config, step.known.case, DETECTION_CLOCKS, now, cache=due_cache, attach=False
+                )
+                set_committed_value(step.known.case, "clocks", list(step.clocks))
+                clocks += step.clocks
+        session.add_all(clocks)
+        _assign_ids(session, clocks)  # their ids go into the events
+        session.flush()  # audit records name their case, and the ORM does not know to insert cases first
+        _insert_links(session, steps, linked)
+    results: list[IntakeResult] = []
+    for index, step in enumerate(steps):
+        case, row = step.known.case, step.known.row
+        assert case is not None
+        results.append(IntakeResult(step.outcome, case.id, row.id))
+        if step.outcome is IntakeOutcome.DUPLICATE:
+            continue
+        if step.outcome is IntakeOutcome.UPDATED:
+            details = dict(step.details)
+            record(session, case, SYSTEM, details.pop("action"), now, details=details)
+            continue
+        opened: dict[str, object] = {
+            "uid": step.post.uid,
+            "network": step.post.network.value,
+            "repeat_of": linked.get(index, []),
+        }
+        if step.outcome is IntakeOutcome.EXCLUDED:
+            opened["moderation"] = sorted({flag.rule for flag in step.suggestion.moderation})
+        record(session, case, SYSTEM, "opened", now, to_state=case.state, details=opened,
+               event_type=CaseEventType.OPENED)
+        timers.announce(session, case, step.clocks, now)
+    if _is_postgres(session):
+        # journal.record adds the audit rows; numbered in the order it added them (as the flush would),
+        # they go in by executemany too instead of a multi-row INSERT ... RETURNING.
+        audits = [o for o in session.new if type(o) is AuditRecord and o.id is None]
+        with session.no_autoflush:
+            _assign_ids(session, sorted(audits, key=lambda o: inspect(o).insert_order or 0))
+    return results
+
+
+def intake(
+    session: Session, classified: ClassifiedPost, now: datetime, *, config: CaseConfig | None = None
+) -> IntakeResult:
+    """One post: a batch of one (the caller commits)."""
+    return intake_many(session, [classified], now, config=config)[0]

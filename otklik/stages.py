@@ -66,24 +66,24 @@ def classify_handler(classifier: Any, counters: Counters) -> Callable[[Sequence[
 
 def intake_handler(session_factory: Any, counters: Counters, config: Any,
                    now: Clock = utcnow) -> Callable[[Sequence[Record]], list[Output]]:
-    """posts.classified -> cases (workflow DB), one commit per batch; idempotent on (uid, version)."""
-    from cases.intake import intake
+    """posts.classified -> cases (workflow DB), one transaction and a few multi-row statements per batch;
+    idempotent on (uid, version)."""
+    from cases.intake import intake_many
 
     def handle(records: Sequence[Record]) -> list[Output]:
         outputs: list[Output] = []
-        outcomes: list[str] = []
+        posts: list[ClassifiedPost] = []
+        for record in records:
+            try:
+                posts.append(ClassifiedPost.from_bytes(record.value))
+            except (ValidationError, ValueError) as exc:
+                outputs.append(_rejection(record, f"invalid classified post: {exc}"))
+                counters.add("rejected")
         with session_factory() as session:
-            for record in records:
-                try:
-                    classified = ClassifiedPost.from_bytes(record.value)
-                except (ValidationError, ValueError) as exc:
-                    outputs.append(_rejection(record, f"invalid classified post: {exc}"))
-                    counters.add("rejected")
-                    continue
-                outcomes.append(str(intake(session, classified, now(), config=config).outcome))
+            results = intake_many(session, posts, now(), config=config)
             session.commit()
-        for outcome in outcomes:
-            counters.add(f"intake_{outcome}")
+        for result in results:
+            counters.add(f"intake_{result.outcome}")
         return outputs
 
     return handle

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
 from cases import outbox
@@ -78,7 +77,7 @@ def test_failed_transaction_leaves_no_case_and_no_event(db: Db, config: CaseConf
     assert _count(db, OutboxMessage) == 0 and _count(db, Case) == 0 and _count(db, Clock) == 0
     with db.Session() as s:
         intake(s, classified("vk:-100:6"), local(2, 10), config=config)
-        with pytest.raises(StatementError, match="naive"):
+        with pytest.raises(ValueError, match="naive"):
             intake(s, classified("vk:-100:7"), local(2, 10).replace(tzinfo=None), config=config)
             s.commit()
         s.rollback()
