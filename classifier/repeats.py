@@ -13,6 +13,7 @@ import re
 from collections import Counter, deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import islice
 
 from schemas import RepeatCandidate
 
@@ -49,15 +50,16 @@ class _Entry:
 class RepeatIndex:
     """Recent posts for R19 look-ups. Not thread-safe: one index per classifier worker."""
 
-    def __init__(self, window_days: int = 30, threshold: float = 0.5, max_postings: int = 20_000) -> None:
+    def __init__(self, window_days: int = 30, threshold: float = 0.5, recent_per_stem: int = 200) -> None:
         if window_days <= 0:
             raise ValueError("window_days must be positive")
         self.window = timedelta(days=window_days)
         self.threshold = threshold
-        self.max_postings = max_postings
+        self.recent_per_stem = recent_per_stem
         self._entries: dict[int, _Entry] = {}
         self._by_uid: dict[str, int] = {}
-        self._postings: dict[str, set[int]] = {}
+        # stem -> entry ids in insertion order (ids grow with time): the newest are at the end
+        self._postings: dict[str, dict[int, None]] = {}
         self._order: deque[tuple[datetime, int]] = deque()
         self._next_id = 0
         self._latest: datetime | None = None
@@ -80,7 +82,7 @@ class RepeatIndex:
         self._entries[entry_id] = entry
         self._by_uid[uid] = entry_id
         for s in entry.stems:
-            self._postings.setdefault(s, set()).add(entry_id)
+            self._postings.setdefault(s, {})[entry_id] = None
         self._order.append((at, entry_id))
         if self._latest is None or at > self._latest:
             self._latest = at
@@ -138,15 +140,19 @@ class RepeatIndex:
         # Candidates come from the query's rarest stems only: a near-duplicate shares most
         # stems, so it shares some rare ones too, and frequent stems ("воды", "дом") would
         # drag in half the window.
+        # A mass issue makes every stem frequent; its newest posts are the ones worth linking,
+        # so a long posting contributes only its ``recent_per_stem`` newest ids. That keeps a
+        # look-up's cost flat however many posts the window holds.
         get = self._postings.get
-        postings = [p for p in map(get, query) if p is not None and len(p) <= self.max_postings]
+        postings = [p for p in map(get, query) if p is not None]
         postings.sort(key=len)
         del postings[RAREST_STEMS:]
         if not postings:
             return []
         shared: Counter[int] = Counter()
+        cap = self.recent_per_stem
         for posting in postings:
-            shared.update(posting)
+            shared.update(posting.keys() if len(posting) <= cap else islice(reversed(posting), cap))
         need = max(1 if len(postings) < 3 else 2, int(threshold * len(postings)))
         out: list[tuple[_Entry, float]] = []
         # Filter first: most ids share one stem only, and sorting all of them was the cost.
@@ -173,7 +179,7 @@ class RepeatIndex:
         for s in entry.stems:
             posting = self._postings.get(s)
             if posting is not None:
-                posting.discard(entry_id)
+                posting.pop(entry_id, None)
                 if not posting:
                     del self._postings[s]
 

@@ -98,3 +98,19 @@ def test_empty_and_huge_texts():
     assert idx.find("", None, T0) == []
     idx.add("vk:1:2", 2, "слово " * 200_000, None, T0)
     assert idx.similar_count("слово", T0) == 1
+
+
+def test_r19_mass_issue_links_the_newest_posts_and_still_finds_an_old_distinct_one():
+    """A mass issue fills every stem's posting; look-ups read only the newest ids per stem."""
+    index = RepeatIndex(recent_per_stem=20)
+    t0 = datetime(2026, 1, 12, 8, tzinfo=UTC)
+    index.add("rare", 7, "Прорыв трубы на Кирова 12 в Новокузнецке, вода хлещет в подвал", "nvkz", t0)
+    mass = "Нет горячей воды в Новокузнецке третий день, когда дадут воду"
+    for i in range(200):
+        index.add(f"mass-{i}", None, mass, "nvkz", t0 + timedelta(minutes=i + 1))
+    now = t0 + timedelta(hours=5)
+    found = index.find(mass, "nvkz", now)
+    assert [c.uid for c in found] == [f"mass-{i}" for i in range(199, 194, -1)]
+    rare = index.find("Прорыв трубы на Кирова 12 в Новокузнецке, вода хлещет в подвал!", "nvkz", now)
+    assert [c.uid for c in rare] == ["rare"]
+    assert index.similar_count(mass, now) <= 20
