@@ -515,6 +515,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-classifier", action="store_true")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "otklik-load")
     parser.add_argument("--keep", action="store_true", help="keep the run's database")
+    parser.add_argument("--drain-timeout", type=float, default=120.0,
+                        help="seconds to wait after the feed for every group to drain before reconciling; "
+                             "posts still in flight then count as lost")
     args = parser.parse_args(argv)
     counts = {"intake": args.intakes, "sla": 1}
     if not args.skip_classifier:
@@ -529,7 +532,7 @@ def main(argv: list[str] | None = None) -> int:
         bus = KafkaBus(args.kafka, partitions=args.partitions)
         feeder = Feeder(bus, uuid.uuid4().hex[:8], args.skip_classifier)
         try:
-            figures = drive(pipeline, feeder, args.rate, args.seconds)
+            figures = drive(pipeline, feeder, args.rate, args.seconds, drain_timeout_s=args.drain_timeout)
         finally:
             feeder.close()
             pipeline.stop()
@@ -539,7 +542,8 @@ def main(argv: list[str] | None = None) -> int:
 
     result["bench_process_cpu_s"] = round(sum(resource.getrusage(resource.RUSAGE_SELF)[:2]), 1)
     result["config"] = {"rate": args.rate, "seconds": args.seconds, "classifiers": args.classifiers,
-                        "intakes": args.intakes, "partitions": args.partitions, "cpus": os.cpu_count()}
+                        "intakes": args.intakes, "partitions": args.partitions, "cpus": os.cpu_count(),
+                        "drain_timeout_s": args.drain_timeout}
     print(json.dumps(result, ensure_ascii=False))
     return 0 if result["reconciliation"]["lost"] == 0 and result["reconciliation"]["applied_twice"] == 0 else 1
 

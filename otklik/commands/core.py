@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import signal
 import sys
@@ -117,6 +118,8 @@ def run(stage: Annotated[Stage, typer.Argument(help="Which stage to run as its o
 
     settings = get_settings()
     setup_logging(settings.log_level, settings.log_json)
+    # `kill -USR1 <pid>` writes every thread's stack to stderr: how a stuck stage shows where it waits.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     if stage is Stage.COLLECTORS:
         from otklik.commands.collect import run as collect_run
 

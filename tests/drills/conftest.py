@@ -3,7 +3,8 @@
 The drills need the same services as the other integration tests (``OTKLIK_TEST_KAFKA_BOOTSTRAP``,
 ``OTKLIK_TEST_POSTGRES_URL``: without them they skip, and fail under ``CI=true``) and then start
 their own instances with ``scripts/kafka.sh`` / ``scripts/postgres.sh`` on other ports
-(``OTKLIK_DRILL_KAFKA_PORT``, default 9096; ``OTKLIK_DRILL_PG_PORT``, default 5440).
+(``OTKLIK_DRILL_KAFKA_PORT``, default 9096, its controller on ``OTKLIK_DRILL_KAFKA_CONTROLLER_PORT``,
+default the Kafka port + 1000; ``OTKLIK_DRILL_PG_PORT``, default 5440).
 """
 
 from __future__ import annotations
@@ -50,7 +51,10 @@ def private_services() -> Iterator[PrivateServices]:
     home = Path(os.environ.get("OTKLIK_DRILL_HOME", "/tmp/otklik-drill"))
     kafka_port = os.environ.get("OTKLIK_DRILL_KAFKA_PORT", "9096")
     pg_port = os.environ.get("OTKLIK_DRILL_PG_PORT", "5440")
-    kafka_env = {"KAFKA_PORT": kafka_port, "KAFKA_HOME_DIR": str(home / "kafka")}
+    # The controller port is set apart (not KAFKA_PORT+1): neighbouring drill brokers must not collide.
+    controller_port = os.environ.get("OTKLIK_DRILL_KAFKA_CONTROLLER_PORT", str(int(kafka_port) + 1000))
+    kafka_env = {"KAFKA_PORT": kafka_port, "KAFKA_CONTROLLER_PORT": controller_port,
+                 "KAFKA_HOME_DIR": str(home / "kafka")}
     pg_env = {"PGPORT": pg_port, "PG_DATA_DIR": str(home / "pg")}
     home.mkdir(parents=True, exist_ok=True)
     bootstrap = _script("kafka.sh", "start", kafka_env)

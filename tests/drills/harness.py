@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import time
 import uuid
@@ -28,7 +30,8 @@ from bench.load import (
     make_post,
     result_of,
 )
-from otklik.bus.kafka import KafkaBus
+from otklik.bus import BusError, Producer
+from otklik.bus.kafka import KafkaBus, KafkaLimits
 
 
 @lru_cache(maxsize=1)
@@ -45,26 +48,88 @@ def stage_counts() -> dict[str, int]:
     return {"classifier": 1, **base} if classifier_available() else base
 
 
+class DrillOverBudget(AssertionError):
+    """The drill could not feed within its budget: the bus never took the posts back."""
+
+
+class _BudgetedProducer(Producer):
+    """The feeder's producer, failing the drill (not retrying for ever) once the feed budget is spent."""
+
+    def __init__(self, inner: Producer, deadline: float, budget_s: float) -> None:
+        self._inner = inner  # read by the result: how often the feeder's Kafka client was rebuilt
+        self._deadline = deadline
+        self._budget_s = budget_s
+
+    def publish(self, topic: str, key: str | None, value: bytes) -> None:
+        self._inner.publish(topic, key, value)
+
+    def flush(self) -> None:
+        if time.monotonic() > self._deadline:
+            raise DrillOverBudget(f"the feed did not finish within {self._budget_s:.0f} s: Kafka did not take the"
+                                  " posts back after the fault")
+        self._inner.flush()
+
+    def close(self) -> None:
+        with contextlib.suppress(BusError):  # after an over-budget failure, closing must not hide why
+            self._inner.close()
+
+
 def run_drill(services: Services, rate: float, seconds: float,
-              on_tick: Callable[[Pipeline, float], None] | None = None) -> tuple[Pipeline, dict[str, Any]]:
-    """Feed, inject, drain, reconcile (workflow DB and analytics store)."""
+              on_tick: Callable[[Pipeline, float], None] | None = None,
+              feed_budget_s: float = 240.0, drain_timeout_s: float = 150.0) -> tuple[Pipeline, dict[str, Any]]:
+    """Feed, inject, drain, reconcile (workflow DB and analytics store), each phase within a budget.
+
+    The feed may stall while the fault lasts (the feeder waits for the broker) but not past
+    ``feed_budget_s``; the drain gets ``drain_timeout_s``. When the pipeline does not drain,
+    the stages' stacks (SIGUSR1 -> faulthandler) and log tails are added to the result.
+    """
     skip = not classifier_available()
     pipeline = Pipeline(services, stage_counts())
     pipeline.prepare()
     pipeline.start()
-    bus = KafkaBus(services.bootstrap, partitions=services.partitions)
+    # The feeder's flush gives the bus back control every 30 s at most, so the budget is checked.
+    bus = KafkaBus(services.bootstrap, partitions=services.partitions, limits=KafkaLimits(flush_budget_s=30.0))
     feeder = Feeder(bus, uuid.uuid4().hex[:8], skip_classifier=skip)
+    budgeted = _BudgetedProducer(feeder.producer, time.monotonic() + feed_budget_s, feed_budget_s)
+    feeder.producer = budgeted
+    started = time.monotonic()
+    diagnostics: dict[str, str] = {}
     try:
         figures = drive(pipeline, feeder, rate, seconds,
-                        on_tick=(lambda t: on_tick(pipeline, t)) if on_tick else None, drain_timeout_s=180)
+                        on_tick=(lambda t: on_tick(pipeline, t)) if on_tick else None,
+                        drain_timeout_s=drain_timeout_s)
+        if not figures["drained"]:
+            diagnostics = stage_diagnostics(pipeline)
+    except DrillOverBudget:
+        diagnostics = stage_diagnostics(pipeline)
+        print("\n".join(f"--- {name}\n{tail}" for name, tail in diagnostics.items()))
+        raise
     finally:
         feeder.close()
         pipeline.stop()
         bus.close()
     result = result_of(pipeline, feeder, figures, skip)
     result["analytics"] = analytics_reconciliation(services, feeder.sent)
+    result["drill_s"] = round(time.monotonic() - started, 1)
+    result["feeder_client_rebuilds"] = getattr(budgeted._inner, "rebuilds", None)
+    if diagnostics:
+        result["diagnostics"] = diagnostics
     _keep(result)
     return pipeline, result
+
+
+def stage_diagnostics(pipeline: Pipeline, tail_lines: int = 40) -> dict[str, str]:
+    """Every live stage dumps its threads' stacks into its log (faulthandler on SIGUSR1); return the tails."""
+    for proc in pipeline.procs:
+        if proc.alive and proc.proc is not None:
+            os.kill(proc.proc.pid, signal.SIGUSR1)
+    time.sleep(1.0)
+    tails: dict[str, str] = {}
+    for proc in pipeline.procs:
+        log = proc.logdir / f"{proc.name}-{proc.slot}.log"
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines() if log.exists() else []
+        tails[f"{proc.name}-{proc.slot}"] = "\n".join(lines[-tail_lines:])
+    return tails
 
 
 def analytics_reconciliation(services: Services, sent: list[str]) -> dict[str, Any]:
@@ -146,7 +211,8 @@ def _keep(result: dict[str, Any]) -> None:
 
 def assert_clean(result: dict[str, Any]) -> None:
     rec = result["reconciliation"]
-    assert result["drained"], f"the pipeline did not drain: {result['lag_final']}"
+    assert result["drained"], (f"the pipeline did not drain: lag {result['lag_final']}, stage logs and stacks:\n"
+                               + "\n".join(f"--- {k}\n{v}" for k, v in result.get("diagnostics", {}).items()))
     assert rec["sent"] > 0
     assert rec["lost"] == 0, f"lost posts: {rec['lost_sample']}"
     assert rec["accounted"] == rec["sent"]
