@@ -118,26 +118,8 @@ def _chained(
     to_state: str | None,
     details: dict[str, Any],
 ) -> AuditRecord:
-    digest = record_hash(
-        case_id=case_id,
-        seq=seq,
-        actor=actor,
-        at=at,
-        action=action,
-        from_state=from_state,
-        to_state=to_state,
-        details=details,
-        prev_hash=prev_hash,
-    )
-    return AuditRecord(
-        case_id=case_id,
-        actor=actor,
-        at=at,
-        action=action,
-        from_state=from_state,
-        to_state=to_state,
-        details=details,
-        seq=seq,
-        prev_hash=prev_hash,
-        hash=digest,
-    )
+    fields: dict[str, Any] = {
+        "case_id": case_id, "seq": seq, "prev_hash": prev_hash, "actor": actor, "at": at, "action": action,
+        "from_state": from_state, "to_state": to_state, "details": details,
+    }
+    return AuditRecord(**fields, hash=record_hash(**fields))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -20,6 +20,7 @@ from schemas import ClassifiedPost, Post, PostRejection, ReplyPublished
 from schemas.topics import Topic
 
 Clock = Callable[[], datetime]
+M = TypeVar("M", Post, ClassifiedPost)
 
 
 def utcnow() -> datetime:
@@ -43,18 +44,24 @@ class Counters:
         self.values[name] = self.values.get(name, 0) + n
 
 
+def _parse(records: Sequence[Record], model: type[M], what: str, counters: Counters) -> tuple[list[M], list[Output]]:
+    """Decode a batch; a record that does not parse goes to ``posts.rejected`` with its error, never dropped."""
+    parsed: list[M] = []
+    rejected: list[Output] = []
+    for record in records:
+        try:
+            parsed.append(model.from_bytes(record.value))
+        except (ValidationError, ValueError) as exc:
+            rejected.append(_rejection(record, f"{what}: {exc}"))
+            counters.add("rejected")
+    return parsed, rejected
+
+
 def classify_handler(classifier: Any, counters: Counters) -> Callable[[Sequence[Record]], list[Output]]:
     """posts.raw -> posts.classified; the suggestion is computed for the whole batch at once."""
 
     def handle(records: Sequence[Record]) -> list[Output]:
-        posts: list[Post] = []
-        outputs: list[Output] = []
-        for record in records:
-            try:
-                posts.append(Post.from_bytes(record.value))
-            except (ValidationError, ValueError) as exc:
-                outputs.append(_rejection(record, f"invalid post: {exc}"))
-                counters.add("rejected")
+        posts, outputs = _parse(records, Post, "invalid post", counters)
         for post, suggestion in zip(posts, classifier.suggest_many(posts), strict=True):
             message = ClassifiedPost(post=post, suggestion=suggestion)
             outputs.append(Output(Topic.POSTS_CLASSIFIED, post.uid, message.to_bytes()))
@@ -71,14 +78,7 @@ def intake_handler(session_factory: Any, counters: Counters, config: Any,
     from cases.intake import intake_many
 
     def handle(records: Sequence[Record]) -> list[Output]:
-        outputs: list[Output] = []
-        posts: list[ClassifiedPost] = []
-        for record in records:
-            try:
-                posts.append(ClassifiedPost.from_bytes(record.value))
-            except (ValidationError, ValueError) as exc:
-                outputs.append(_rejection(record, f"invalid classified post: {exc}"))
-                counters.add("rejected")
+        posts, outputs = _parse(records, ClassifiedPost, "invalid classified post", counters)
         with session_factory() as session:
             results = intake_many(session, posts, now(), config=config)
             session.commit()
