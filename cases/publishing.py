@@ -72,7 +72,7 @@ def apply_published(
     states.check(case, "published")
     published_at = message.published_at or now
     draft.published_at, draft.published_url, draft.publish_error = published_at, message.url, None
-    timers.stop(session, case, ["posting"], now, reason="published")
+    timers.stop(session, case, ["posting"], now, reason="published", config=config)
     details = {
         "reply_id": message.reply_id,
         "url": message.url,
@@ -80,13 +80,13 @@ def apply_published(
         "published_at": published_at.isoformat(),
     }
     if draft.kind == DraftKind.INTERIM:
-        timers.stop(session, case, ["reply"], now, reason="interim_published")
+        timers.stop(session, case, ["reply"], now, reason="interim_published", config=config)
         record(session, case, actor, "published", now, to_state=CaseState.AWAITING_FINAL.value, details=details)
         timers.start(session, config, case, "final_after_interim", published_at, now)
     elif draft.kind == DraftKind.CLARIFICATION:
         record(session, case, actor, "published", now, to_state=CaseState.IN_WORK.value, details=details)
     else:
-        timers.stop(session, case, None, now, reason="final_published")
+        timers.stop(session, case, None, now, reason="final_published", config=config)
         for assignment in case.assignments:
             if assignment.state in (AssignmentState.ROUTED, AssignmentState.RECEIVED, AssignmentState.CONTRIBUTED):
                 assignment.state = AssignmentState.CLOSED.value

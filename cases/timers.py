@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from cases.config import CaseConfig
+from cases.config import CaseConfig, default_config
 from cases.journal import emit
 from cases.models import Assignment, Case, Clock
 from schemas import CaseEventType
@@ -128,9 +128,17 @@ def stop(
     now: datetime,
     assignment: Assignment | None = None,
     reason: str = "",
+    config: CaseConfig | None = None,
 ) -> list[Clock]:
-    """Stop the open clocks of those kinds (all when None); a stopped clock stays as history."""
+    """Stop the open clocks of those kinds (all when None); a stopped clock stays as history.
+
+    The event carries the elapsed working time on the region's calendar, so analysts and the
+    monthly report measure every clock the way the regulation does, not in calendar minutes.
+    """
     stopped = open_clocks(case, kinds, assignment)
+    if not stopped:
+        return stopped
+    calendar = (config or default_config()).policy.calendar
     for clock in stopped:
         clock.stopped_at = now
         emit(
@@ -140,7 +148,15 @@ def stop(
             now,
             clock=clock.kind,
             due_at=clock.due_at,
-            data={"clock_id": clock.id, "late": now > clock.due_at, "reason": reason},
+            agency=assignment.agency_code if assignment is not None else None,
+            data={
+                "clock_id": clock.id,
+                "late": now > clock.due_at,
+                "reason": reason,
+                "started_at": clock.started_at.isoformat(),
+                "working_minutes": round(max(0.0, calendar.working_minutes_between(clock.started_at, now)), 2),
+                "importance": case.importance,
+            },
         )
     return stopped
 

@@ -241,7 +241,7 @@ def route(
         session.add(assignment)
         created.append(assignment)
     session.flush()
-    timers.stop(session, case, ["rerouting" if rerouting else "routing"], now, reason="routed")
+    timers.stop(session, case, ["rerouting" if rerouting else "routing"], now, reason="routed", config=config)
     record(
         session,
         case,
@@ -316,7 +316,7 @@ def return_not_competent(
         assignment.received_at = now
     assignment.state = AssignmentState.RETURNED.value
     assignment.returned_at, assignment.returned_reason = now, text
-    timers.stop(session, case, ["competence_return", "contribution"], now, assignment, reason="returned")
+    timers.stop(session, case, ["competence_return", "contribution"], now, assignment, reason="returned", config=config)
     left = active_assignments(case)
     to_state = None if left else CaseState.RETURNED.value
     record(
@@ -333,7 +333,7 @@ def return_not_competent(
         timers.start(session, config, case, "rerouting", now, now)
     elif len(left) == 1 and left[0].state == AssignmentState.RECEIVED:
         # no longer joint: the remaining agency drafts the reply itself (R13), no part is due (R18.2)
-        timers.stop(session, case, ["contribution"], now, left[0], reason="no_longer_joint")
+        timers.stop(session, case, ["contribution"], now, left[0], reason="no_longer_joint", config=config)
     return assignment
 
 
