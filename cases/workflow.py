@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -34,11 +35,23 @@ def _text(value: str | None, what: str, limit: int) -> str:
     return value
 
 
-def latest_suggestion(session: Session, case: Case) -> dict[str, object]:
+def latest_suggestion(session: Session, case: Case) -> dict[str, Any]:
     row = session.scalar(
         select(SuggestionRow).where(SuggestionRow.post_id == case.post_id).order_by(SuggestionRow.id.desc()).limit(1)
     )
     return dict(row.data) if row is not None else {}
+
+
+def _suggested_fields(suggestion: dict[str, Any]) -> dict[str, object]:
+    """The classifier's first choices, in the shape of the curator's decision."""
+    topics = suggestion.get("topics") or [{}]
+    location = suggestion.get("location") or {}
+    importance = suggestion.get("importance") or {}
+    return {
+        "topic": topics[0].get("topic"),
+        "municipality": location.get("municipality"),
+        "importance": importance.get("label"),
+    }
 
 
 def active_assignments(case: Case) -> list[Assignment]:
@@ -97,7 +110,14 @@ def triage(
         "triaged",
         now,
         to_state=target,
-        details={"decision": decision, "suggestion": suggestion},
+        details={
+            "decision": decision,
+            "suggestion": suggestion,
+            # the analytics contract (docs/analytics.md): one flat pair per field the curator decides
+            "post_uid": case.post.uid,
+            "suggested": _suggested_fields(suggestion),
+            "decided": {"topic": case.topic, "municipality": municipality, "importance": importance},
+        },
     )
     if case.detected_at is None:  # detection = the curator's marking (setting), or reinstated later
         start_detection_clocks(session, config, case, now, now)

@@ -1,0 +1,52 @@
+"""What case events tell analytics (docs/analytics.md): working time of clocks, suggestion vs decision."""
+
+from __future__ import annotations
+
+import json
+
+from cases import outbox, workflow
+from schemas import CaseEvent, CaseEventType
+from sla_tracker.analytics.processor import decision_rows
+from tests.cases.flow import CURATOR, Flow
+from tests.cases.helpers import local
+
+
+def _events(flow: Flow) -> list[CaseEvent]:
+    return [CaseEvent.model_validate(json.loads(r.payload)) for r in outbox.pending(flow.s, limit=10_000)
+            if r.topic == "cases.events"]
+
+
+def _stopped(flow: Flow) -> list[CaseEvent]:
+    return [e for e in _events(flow) if e.type == CaseEventType.CLOCK_STOPPED]
+
+
+def test_r7_3_routing_stop_carries_working_minutes_over_lunch(flow: Flow) -> None:
+    """Surfaced 12:50, routed 14:20 on a working Monday: 90 calendar minutes, 30 of them working."""
+    case_id = flow.open("vk:-1:900", local(2, 12, 50))
+    flow.triage(case_id, local(2, 12, 55))
+    flow.route(case_id, local(2, 14, 20), ("min-zhkh",))
+    routing = [e for e in _stopped(flow) if e.clock == "routing"]
+    assert len(routing) == 1
+    data = routing[0].data
+    assert data["working_minutes"] == 30.0
+    assert data["started_at"] == local(2, 12, 50).isoformat()
+    assert data["late"] is True  # R7.3 counts calendar minutes: due 13:20
+    assert data["importance"] == "normal"
+
+
+def test_r7_1_triage_event_pairs_suggestion_and_decision_for_analytics(flow: Flow) -> None:
+    """The classifier said roads / kemerovo / normal; the curator kept the topic and corrected the rest."""
+    case_id = flow.open("vk:-1:901", local(2, 10))
+    workflow.triage(flow.s, CURATOR, case_id, topic="roads", municipality="novokuznetsk", importance="high",
+                    now=local(2, 10, 5), config=flow.config)
+    flow.s.commit()
+    triaged = [e for e in _events(flow) if e.data.get("action") == "triaged"]
+    assert len(triaged) == 1
+    rows = {r.values["field"]: r.values for r in decision_rows(triaged[0])}
+    assert {f: (v["suggested"], v["decided"], v["accepted"]) for f, v in rows.items()} == {
+        "topic": ("roads", "roads", 1),
+        "municipality": ("kemerovo", "novokuznetsk", 0),
+        "importance": ("normal", "high", 0),
+    }
+    assert rows["topic"]["post_uid"] == "vk:-1:901"
+    assert rows["topic"]["decided_by"] == CURATOR
