@@ -7,20 +7,19 @@ the template file; PostgreSQL: TRUNCATE of the case tables), so tests never see 
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from cases.config import CaseConfig
 from cases.db import make_engine, migrate, session_factory
 from cases.seed import load_region
 from tests.cases.flow import Flow
+from tests.pg import scratch_database
 
 REGION_DIR = Path(__file__).resolve().parents[2] / "regions" / "kuzbass"
 CASE_TABLES = (
@@ -66,21 +65,9 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def pg_database(postgres_url: str) -> Iterator[str]:
     """A fresh database on the configured server, dropped at the end of the session."""
-    admin_url = make_url(postgres_url).set(drivername="postgresql+psycopg")
-    name = f"otklik_cases_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(
-        admin_url.set(database="postgres").render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    dsn = admin_url.set(database=name).render_as_string(hide_password=False)
-    try:
+    with scratch_database(postgres_url, "otklik_cases") as dsn:
         _seed(dsn)
         yield dsn
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(

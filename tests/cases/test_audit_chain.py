@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from alembic import command
 from sqlalchemy import Connection, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from cases import audit, people
@@ -27,6 +26,7 @@ from cases.models import AuditHead, AuditRecord, AuditRecordNotChained, Case
 from tests.cases.conftest import Db
 from tests.cases.flow import Flow
 from tests.cases.helpers import local
+from tests.pg import scratch_database
 
 T0 = local(2, 10)
 
@@ -394,23 +394,9 @@ def test_r23_migration_chains_existing_records_sqlite(tmp_path: Path) -> None:
 @pytest.mark.integration
 @pytest.mark.postgres
 def test_r23_migration_chains_existing_records_postgres(postgres_url: str) -> None:
-    import uuid
-
-    url = make_url(postgres_url).set(drivername="postgresql+psycopg")
-    name = f"otklik_audit_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(
-        url.set(database="postgres").render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        dsn = url.set(database=name).render_as_string(hide_password=False)
+    with scratch_database(postgres_url, "otklik_audit") as dsn:
         _old_log(dsn)
         _assert_backfilled(dsn)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_migration_0002_downgrades_and_keeps_the_append_only_triggers(tmp_path: Path) -> None:

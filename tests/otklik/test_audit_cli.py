@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from cases.db import make_engine, migrate, session_factory
@@ -20,6 +19,7 @@ from cases.journal import record_admin
 from otklik.cli import app
 from otklik.settings import get_settings
 from tests.cases.helpers import classified
+from tests.pg import scratch_database
 
 T0 = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 
@@ -30,22 +30,16 @@ def dsn(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.Monk
     for var in ("OTKLIK_KAFKA_BOOTSTRAP", "OTKLIK_DATABASE_URL", "OTKLIK_CLICKHOUSE_URL"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("OTKLIK_DATA_DIR", str(tmp_path / "var"))
-    admin = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'workflow.sqlite'}"
-    else:
-        base = make_url(request.getfixturevalue("postgres_url")).set(drivername="postgresql+psycopg")
-        name = f"otklik_auditcli_{uuid.uuid4().hex[:10]}"
-        admin = make_engine(
-            base.set(database="postgres").render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
-        )
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = base.set(database=name).render_as_string(hide_password=False)
-    monkeypatch.setenv("OTKLIK_DATABASE_URL", url)
-    get_settings.cache_clear()
-    engine = make_engine(url)
-    try:
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path / 'workflow.sqlite'}"
+        else:
+            url = stack.enter_context(scratch_database(request.getfixturevalue("postgres_url"), "otklik_auditcli"))
+        monkeypatch.setenv("OTKLIK_DATABASE_URL", url)
+        get_settings.cache_clear()
+        stack.callback(get_settings.cache_clear)
+        engine = make_engine(url)
+        stack.callback(engine.dispose)
         migrate(engine)
         with session_factory(engine)() as s:
             intake(s, classified("vk:-1:77"), T0)
@@ -53,13 +47,6 @@ def dsn(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.Monk
             record_admin(s, "admin", "region_data_edited", T0 + timedelta(minutes=2), details={"file": "topics.yaml"})
             s.commit()
         yield url
-    finally:
-        engine.dispose()
-        get_settings.cache_clear()
-        if admin is not None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-            admin.dispose()
 
 
 def _run(*args: str) -> tuple[int, str]:

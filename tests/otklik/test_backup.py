@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from otklik.commands import backup as bk
 from otklik.settings import Settings
+from tests.pg import scratch_database
 
 
 def populate(settings: Settings, posts: int = 12) -> None:
@@ -180,20 +181,12 @@ def _postgres_or_skip() -> str:
 @pytest.mark.integration
 @pytest.mark.postgres
 def test_postgres_backup_and_restore(tmp_path: Path) -> None:
-    import uuid
-
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    base = make_url(_postgres_or_skip())
-    names = [f"otklik_bk_{uuid.uuid4().hex[:8]}" for _ in range(2)]
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as con:
-        for name in names:
-            con.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        source = Settings(data_dir=tmp_path / "src",
-                          database_url=SecretStr(base.set(database=names[0]).render_as_string(hide_password=False)))
+    server = _postgres_or_skip()
+    with scratch_database(server, "otklik_bk") as source_dsn, scratch_database(server, "otklik_bk") as target_dsn:
+        source = Settings(data_dir=tmp_path / "src", database_url=SecretStr(source_dsn))
         populate(source)
         engine = create_engine(source.database_dsn)
         with engine.connect() as con:
@@ -203,9 +196,8 @@ def test_postgres_backup_and_restore(tmp_path: Path) -> None:
         assert cases
         manifest = bk.backup(source, tmp_path / "backup")
         assert manifest["workflow"]["kind"] == "postgresql"
-        assert (base.password or "\0") not in (tmp_path / "backup" / "manifest.json").read_text()
-        target = Settings(data_dir=tmp_path / "dst",
-                          database_url=SecretStr(base.set(database=names[1]).render_as_string(hide_password=False)))
+        assert (make_url(server).password or "\0") not in (tmp_path / "backup" / "manifest.json").read_text()
+        target = Settings(data_dir=tmp_path / "dst", database_url=SecretStr(target_dsn))
         bk.restore(target, tmp_path / "backup")
         engine = create_engine(target.database_dsn)
         with engine.connect() as con:
@@ -213,11 +205,6 @@ def test_postgres_backup_and_restore(tmp_path: Path) -> None:
             assert con.execute(text("SELECT count(*) FROM audit_log")).scalar() == audit
         engine.dispose()
         assert snapshot_analytics(target) == snapshot_analytics(source)
-    finally:
-        with admin.connect() as con:
-            for name in names:
-                con.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def snapshot_analytics(settings: Settings) -> dict[str, int]:
