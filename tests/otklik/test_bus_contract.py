@@ -6,16 +6,8 @@ import uuid
 
 import pytest
 
-from otklik.bus import Bus, BusError, Record, open_bus, partition_for
-
-
-def _drain(consumer, expected: int, rounds: int = 60) -> list[Record]:
-    got: list[Record] = []
-    for _ in range(rounds):
-        got.extend(consumer.poll(max_records=500, timeout_s=0.5))
-        if len(got) >= expected:
-            break
-    return got
+from otklik.bus import Bus, BusError, open_bus, partition_for
+from tests.otklik.bus_helpers import drain
 
 
 def _group() -> str:
@@ -29,7 +21,7 @@ def test_publish_and_consume_keeps_key_order(bus: Bus, topic: str) -> None:
             producer.publish(topic, f"vk:1:{i % 5}", f"{i}".encode())
         producer.flush()
     with bus.consumer(_group(), [topic]) as consumer:
-        records = _drain(consumer, 30)
+        records = drain(consumer, 30)
     assert len(records) == 30
     by_key: dict[str | None, list[int]] = {}
     for r in records:
@@ -45,7 +37,7 @@ def test_same_key_same_partition(bus: Bus, topic: str) -> None:
         for _ in range(4):
             producer.publish(topic, "ok:7:42", b"v")
     with bus.consumer(_group(), [topic]) as consumer:
-        records = _drain(consumer, 4)
+        records = drain(consumer, 4)
     assert len({r.partition for r in records}) == 1
 
 
@@ -56,12 +48,12 @@ def test_commit_then_new_consumer_resumes_after_commit(bus: Bus, topic: str) -> 
         for i in range(20):
             producer.publish(topic, None if i % 2 else f"k{i}", f"{i}".encode())
     with bus.consumer(group, [topic]) as consumer:
-        first = _drain(consumer, 20)
+        first = drain(consumer, 20)
         assert len(first) == 20
         half = [r for r in first if int(r.value) < 10]
         consumer.commit(half)
     with bus.consumer(group, [topic]) as consumer:
-        rest = _drain(consumer, 1, rounds=20)
+        rest = drain(consumer, 1, rounds=20)
         # Everything after the committed position per partition comes back; nothing committed does.
         committed_values = {int(r.value) for r in half}
         returned = {int(r.value) for r in rest}
@@ -81,9 +73,9 @@ def test_uncommitted_messages_are_redelivered(bus: Bus, topic: str) -> None:
         for i in range(10):
             producer.publish(topic, f"k{i}", b"x")
     with bus.consumer(group, [topic]) as consumer:
-        assert len(_drain(consumer, 10)) == 10
+        assert len(drain(consumer, 10)) == 10
     with bus.consumer(group, [topic]) as consumer:
-        assert len(_drain(consumer, 10)) == 10
+        assert len(drain(consumer, 10)) == 10
 
 
 def test_replay_from_offset(bus: Bus, topic: str) -> None:
@@ -93,11 +85,11 @@ def test_replay_from_offset(bus: Bus, topic: str) -> None:
         for i in range(12):
             producer.publish(topic, "same", f"{i}".encode())
     with bus.consumer(group, [topic]) as consumer:
-        records = _drain(consumer, 12)
+        records = drain(consumer, 12)
         consumer.commit(records)
         partition = records[0].partition
         consumer.seek(topic, partition, 7)
-        replayed = _drain(consumer, 5)
+        replayed = drain(consumer, 5)
     assert [int(r.value) for r in replayed] == [7, 8, 9, 10, 11]
 
 
@@ -108,7 +100,7 @@ def test_groups_are_independent(bus: Bus, topic: str) -> None:
             producer.publish(topic, f"k{i}", b"x")
     g1, g2 = _group(), _group()
     with bus.consumer(g1, [topic]) as c1:
-        c1.commit(_drain(c1, 5))
+        c1.commit(drain(c1, 5))
     assert bus.lag(g1, topic) == 0
     assert bus.lag(g2, topic) == 5
 
@@ -130,7 +122,7 @@ def test_from_end_skips_history(bus: Bus, topic: str) -> None:
         consumer.poll(max_records=10, timeout_s=2.0)
         with bus.producer() as producer:
             producer.publish(topic, "new", b"new")
-        records = _drain(consumer, 1)
+        records = drain(consumer, 1)
     assert [r.value for r in records] == [b"new"]
 
 
@@ -140,7 +132,7 @@ def test_large_and_binary_values_round_trip(bus: Bus, topic: str) -> None:
     with bus.producer() as producer:
         producer.publish(topic, "пост:1:ёж😀", payload)
     with bus.consumer(_group(), [topic]) as consumer:
-        records = _drain(consumer, 1)
+        records = drain(consumer, 1)
     assert records[0].value == payload
     assert records[0].key == "пост:1:ёж😀"
 

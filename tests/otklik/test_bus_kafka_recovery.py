@@ -15,6 +15,7 @@ from kafka.errors import KafkaTimeoutError
 
 from otklik.bus import BusError, Record
 from otklik.bus.kafka import KafkaBus, KafkaBusConsumer, KafkaBusProducer, KafkaLimits
+from tests.otklik.bus_helpers import drain
 
 pytestmark = [pytest.mark.integration, pytest.mark.kafka, pytest.mark.timeout(120)]
 
@@ -93,13 +94,6 @@ def test_flush_gives_up_with_a_clear_error_within_its_budget(kafka_bootstrap: st
     producer.close()
 
 
-def _consume(consumer: KafkaBusConsumer, expected: int, rounds: int = 30) -> list[Record]:
-    got: list[Record] = []
-    for _ in range(rounds):
-        got.extend(consumer.poll(max_records=500, timeout_s=0.5))
-        if len(got) >= expected:
-            break
-    return got
 
 
 def _publish(kafka: KafkaBus, topic: str, n: int, start: int = 0) -> None:
@@ -113,13 +107,13 @@ def test_consumer_that_lost_its_assignment_is_rebuilt(kafka: KafkaBus, topic: st
     _publish(kafka, topic, 4)
     consumer = kafka.consumer(f"g-{uuid.uuid4().hex[:8]}", [topic])
     assert isinstance(consumer, KafkaBusConsumer)
-    first = _consume(consumer, 4)
+    first = drain(consumer, 4, rounds=30)
     consumer.commit(first)
     client = consumer._consumer
     assert client is not None
     client.unsubscribe()
     _publish(kafka, topic, 3, start=4)
-    rest = _consume(consumer, 3, rounds=40)
+    rest = drain(consumer, 3, rounds=40)
     assert consumer.rebuilds == 1
     assert sorted(int(r.value) for r in rest) == [4, 5, 6]
     consumer.close()
@@ -131,12 +125,12 @@ def test_consumer_assigned_but_not_fetching_is_rebuilt(kafka: KafkaBus, topic: s
     _publish(kafka, topic, 2)
     consumer = kafka.consumer(group, [topic])
     assert isinstance(consumer, KafkaBusConsumer)
-    consumer.commit(_consume(consumer, 2))
+    consumer.commit(drain(consumer, 2, rounds=30))
     client = consumer._consumer
     assert client is not None
     client.pause(*client.assignment())
     _publish(kafka, topic, 3, start=2)
-    rest = _consume(consumer, 3, rounds=40)
+    rest = drain(consumer, 3, rounds=40)
     assert consumer.rebuilds == 1
     assert sorted(int(r.value) for r in rest) == [2, 3, 4]
     consumer.close()
