@@ -120,7 +120,7 @@ def submit_draft(
     body = validate_reply(config, case, dkind, text, measures, attachments)
     draft = _new_draft(session, case, dkind, body, person, now, assignment, measures, attachments)
     stop = ["competence_return", "draft", "revision"] + (["final_after_interim"] if dkind == DraftKind.FINAL else [])
-    timers.stop(session, case, stop, now, reason="draft_sent", config=config)
+    timers.stop(session, case, stop, now, reason="draft_sent", config=config, person=person.login)
     record(
         session,
         case,
@@ -160,7 +160,8 @@ def submit_contribution(
         raise InvalidDraft("Часть ответа пуста или длиннее 20000 символов")
     draft = _new_draft(session, case, DraftKind.CONTRIBUTION, body, person, now, assignment)
     assignment.state = AssignmentState.CONTRIBUTED.value
-    timers.stop(session, case, ["contribution", "competence_return"], now, assignment, reason="contributed")
+    timers.stop(session, case, ["contribution", "competence_return"], now, assignment, reason="contributed",
+                person=person.login)
     record(
         session,
         case,
@@ -210,7 +211,7 @@ def write_joint_draft(
         raise IllegalTransition("Совместный проект готовится по частям органов, а их нет")
     body = validate_reply(config, case, DraftKind.JOINT, text, measures, attachments)
     draft = _new_draft(session, case, DraftKind.JOINT, body, curator, now, None, measures, attachments)
-    timers.stop(session, case, ["draft", "revision"], now, reason="joint_draft", config=config)
+    timers.stop(session, case, ["draft", "revision"], now, reason="joint_draft", config=config, person=curator.login)
     record(
         session,
         case,
@@ -255,7 +256,7 @@ def approve(
     draft = pending_draft(case)
     draft.decision, draft.decided_by, draft.decided_at = Decision.APPROVED.value, curator.id, now
     draft.reply_id = f"reply-{draft.id}"
-    timers.stop(session, case, ["approval"], now, reason="approved", config=config)
+    timers.stop(session, case, ["approval"], now, reason="approved", config=config, person=curator.login)
     record(
         session,
         case,
@@ -300,7 +301,8 @@ def return_for_revision(
         raise InvalidDraft("Укажите, что нужно доработать")
     draft = pending_draft(case)
     draft.decision, draft.decided_by, draft.decided_at, draft.comment = Decision.RETURNED.value, curator.id, now, note
-    timers.stop(session, case, ["approval"], now, reason="returned_for_revision", config=config)
+    timers.stop(session, case, ["approval"], now, reason="returned_for_revision", config=config,
+                person=curator.login)
     record(
         session,
         case,

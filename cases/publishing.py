@@ -70,9 +70,14 @@ def apply_published(
         return PublishOutcome(case.id, True, case.state)
 
     states.check(case, "published")
+    # A service publication counts for the reply's author on the answer's clocks; posting itself was the service's.
+    by_hand = actor != PUBLISHER
+    author = None if by_hand else session.get(Person, draft.author_id)
+    person = author.login if author is not None else actor
     published_at = message.published_at or now
     draft.published_at, draft.published_url, draft.publish_error = published_at, message.url, None
-    timers.stop(session, case, ["posting"], now, reason="published", config=config)
+    timers.stop(session, case, ["posting"], now, reason="published", config=config,
+                person=actor if by_hand else None)
     details = {
         "reply_id": message.reply_id,
         "url": message.url,
@@ -80,13 +85,13 @@ def apply_published(
         "published_at": published_at.isoformat(),
     }
     if draft.kind == DraftKind.INTERIM:
-        timers.stop(session, case, ["reply"], now, reason="interim_published", config=config)
+        timers.stop(session, case, ["reply"], now, reason="interim_published", config=config, person=person)
         record(session, case, actor, "published", now, to_state=CaseState.AWAITING_FINAL.value, details=details)
         timers.start(session, config, case, "final_after_interim", published_at, now)
     elif draft.kind == DraftKind.CLARIFICATION:
         record(session, case, actor, "published", now, to_state=CaseState.IN_WORK.value, details=details)
     else:
-        timers.stop(session, case, None, now, reason="final_published", config=config)
+        timers.stop(session, case, None, now, reason="final_published", config=config, person=person)
         for assignment in case.assignments:
             if assignment.state in (AssignmentState.ROUTED, AssignmentState.RECEIVED, AssignmentState.CONTRIBUTED):
                 assignment.state = AssignmentState.CLOSED.value

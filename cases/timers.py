@@ -129,11 +129,13 @@ def stop(
     assignment: Assignment | None = None,
     reason: str = "",
     config: CaseConfig | None = None,
+    person: str | None = None,
 ) -> list[Clock]:
     """Stop the open clocks of those kinds (all when None); a stopped clock stays as history.
 
     The event carries the elapsed working time on the region's calendar, so analysts and the
-    monthly report measure every clock the way the regulation does, not in calendar minutes.
+    monthly report measure every clock the way the regulation does, not in calendar minutes;
+    ``person`` (the login whose work stopped it) is what breaches per person are counted by (R24).
     """
     stopped = open_clocks(case, kinds, assignment)
     if not stopped:
@@ -146,6 +148,7 @@ def stop(
             case,
             CaseEventType.CLOCK_STOPPED,
             now,
+            actor=person,
             clock=clock.kind,
             due_at=clock.due_at,
             agency=assignment.agency_code if assignment is not None else None,

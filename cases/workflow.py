@@ -189,7 +189,7 @@ def exclude(session: Session, actor: Person | str, case_id: int, reason: str, no
     case = states.load_case(session, case_id)
     target = states.check(case, "exclude")
     case.excluded_reason = _text(reason, "причина исключения", 2000)
-    timers.stop(session, case, None, now, reason="excluded")
+    timers.stop(session, case, None, now, reason="excluded", person=curator.login)
     record(session, case, curator.login, "excluded", now, to_state=target, details={"reason": case.excluded_reason})
     return case
 
@@ -261,7 +261,8 @@ def route(
         session.add(assignment)
         created.append(assignment)
     session.flush()
-    timers.stop(session, case, ["rerouting" if rerouting else "routing"], now, reason="routed", config=config)
+    timers.stop(session, case, ["rerouting" if rerouting else "routing"], now, reason="routed", config=config,
+                person=curator.login)
     record(
         session,
         case,
@@ -336,7 +337,8 @@ def return_not_competent(
         assignment.received_at = now
     assignment.state = AssignmentState.RETURNED.value
     assignment.returned_at, assignment.returned_reason = now, text
-    timers.stop(session, case, ["competence_return", "contribution"], now, assignment, reason="returned", config=config)
+    timers.stop(session, case, ["competence_return", "contribution"], now, assignment, reason="returned", config=config,
+                person=person.login)
     left = active_assignments(case)
     to_state = None if left else CaseState.RETURNED.value
     record(
@@ -353,7 +355,8 @@ def return_not_competent(
         timers.start(session, config, case, "rerouting", now, now)
     elif len(left) == 1 and left[0].state == AssignmentState.RECEIVED:
         # no longer joint: the remaining agency drafts the reply itself (R13), no part is due (R18.2)
-        timers.stop(session, case, ["contribution"], now, left[0], reason="no_longer_joint", config=config)
+        timers.stop(session, case, ["contribution"], now, left[0], reason="no_longer_joint", config=config,
+                    person=person.login)
     return assignment
 
 

@@ -7,7 +7,7 @@ import json
 from cases import outbox, workflow
 from schemas import CaseEvent, CaseEventType
 from sla_tracker.analytics.processor import decision_rows
-from tests.cases.flow import CURATOR, Flow
+from tests.cases.flow import CURATOR, EXECUTOR, Flow
 from tests.cases.helpers import local
 
 
@@ -50,3 +50,22 @@ def test_r7_1_triage_event_pairs_suggestion_and_decision_for_analytics(flow: Flo
     }
     assert rows["topic"]["post_uid"] == "vk:-1:901"
     assert rows["topic"]["decided_by"] == CURATOR
+
+
+def test_r24_stopped_clocks_name_the_person_whose_work_stopped_them(flow: Flow) -> None:
+    """Breaches are counted per person: the curator routes, the executor drafts, the curator approves,
+    and a service publication counts for the reply's author."""
+    case_id = flow.open("vk:-1:902", local(2, 10))
+    flow.triage(case_id, local(2, 10, 5))
+    (assignment,) = flow.route(case_id, local(2, 10, 10), ("min-zhkh",))
+    flow.receive(assignment, local(2, 10, 20))
+    flow.draft(case_id, local(2, 11))
+    draft = flow.approve(case_id, local(2, 11, 30))
+    assert draft.reply_id is not None
+    flow.published(draft.reply_id, case_id, local(2, 11, 40))
+    people = {e.clock: e.actor for e in _stopped(flow)}
+    assert people["routing"] == CURATOR
+    assert people["draft"] == EXECUTOR["min-zhkh"]
+    assert people["approval"] == CURATOR
+    assert people["posting"] is None  # the publisher service posted it
+    assert people["reply"] == EXECUTOR["min-zhkh"]
