@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections import Counter, deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,11 +39,14 @@ def stems(text: str) -> frozenset[str]:
     return frozenset(w[:STEM_LEN] for w in words if w not in _STOP)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Entry:
+    """A remembered post; stems are a tuple of interned strings (shared with the postings' keys),
+    a third of the memory of a frozenset of private copies."""
+
     uid: str
     case_id: int | None
-    stems: frozenset[str]
+    stems: tuple[str, ...]
     location: str | None
     at: datetime
 
@@ -50,12 +54,16 @@ class _Entry:
 class RepeatIndex:
     """Recent posts for R19 look-ups. Not thread-safe: one index per classifier worker."""
 
-    def __init__(self, window_days: int = 30, threshold: float = 0.5, recent_per_stem: int = 200) -> None:
-        if window_days <= 0:
-            raise ValueError("window_days must be positive")
+    def __init__(self, window_days: int = 30, threshold: float = 0.5, recent_per_stem: int = 200,
+                 max_entries: int = 500_000) -> None:
+        """``max_entries`` bounds memory whatever the post rate: past it the oldest posts are forgotten
+        before their window ends (about 1 GB of index at the default)."""
+        if window_days <= 0 or max_entries <= 0:
+            raise ValueError("window_days and max_entries must be positive")
         self.window = timedelta(days=window_days)
         self.threshold = threshold
         self.recent_per_stem = recent_per_stem
+        self.max_entries = max_entries
         self._entries: dict[int, _Entry] = {}
         self._by_uid: dict[str, int] = {}
         # stem -> entry ids in insertion order (ids grow with time): the newest are at the end
@@ -78,7 +86,7 @@ class RepeatIndex:
         entry_id = self._next_id
         self._next_id += 1
         self._version += 1
-        entry = _Entry(uid, case_id, stems(text), location_code, at)
+        entry = _Entry(uid, case_id, tuple(map(sys.intern, stems(text))), location_code, at)
         self._entries[entry_id] = entry
         self._by_uid[uid] = entry_id
         for s in entry.stems:
@@ -91,7 +99,7 @@ class RepeatIndex:
     def find(self, text: str, location_code: str | None, at: datetime, limit: int = 5) -> list[RepeatCandidate]:
         """Earlier posts on the same issue within the window, most similar first."""
         _require_aware(at)
-        out: list[tuple[float, _Entry, str]] = []
+        out: list[tuple[float, _Entry, bool]] = []
         for entry, sim in self._scan(text, at):
             if sim < self.threshold:
                 continue
@@ -101,13 +109,11 @@ class RepeatIndex:
             # Without a shared place only a near-verbatim repeat counts.
             if not same_place and sim < max(0.75, self.threshold):
                 continue
-            days = (at - entry.at).total_seconds() / 86400
-            place = f"то же место ({location_code})" if same_place else "место не определено"
-            reason = f"похожий текст (сходство {sim:.2f}), {place}, {_ago(days)}"
-            out.append((sim, entry, reason))
+            out.append((sim, entry, same_place))
         out.sort(key=lambda t: (-t[0], -t[1].at.timestamp()))
-        return [RepeatCandidate(uid=e.uid, case_id=e.case_id, similarity=round(min(s, 1.0), 4), reason=r)
-                for s, e, r in out[:limit]]
+        return [RepeatCandidate(uid=e.uid, case_id=e.case_id, similarity=round(min(s, 1.0), 4),
+                                reason=_reason(s, same_place, location_code, (at - e.at).total_seconds() / 86400))
+                for s, e, same_place in out[:limit]]
 
     def similar_count(self, text: str, at: datetime, hours: int = 24, threshold: float = SIMILAR_THRESHOLD) -> int:
         """How many posts of the last ``hours`` talk about the same thing (R12 mass-ness), any place."""
@@ -156,15 +162,16 @@ class RepeatIndex:
         need = max(1 if len(postings) < 3 else 2, int(threshold * len(postings)))
         out: list[tuple[_Entry, float]] = []
         # Filter first: most ids share one stem only, and sorting all of them was the cost.
-        enough = [(n, entry_id) for entry_id, n in shared.items() if n >= need]
+        # (-shared stems, id) sorts natively: most shared first, then oldest, as before.
+        enough = [(-n, entry_id) for entry_id, n in shared.items() if n >= need]
         if len(enough) > MAX_CANDIDATES:
-            enough.sort(key=lambda t: (-t[0], t[1]))
+            enough.sort()
             del enough[MAX_CANDIDATES:]
         for _, entry_id in enough:
             entry = self._entries[entry_id]
             if not since <= entry.at <= until:
                 continue
-            sim = len(query & entry.stems) / math.sqrt(len(query) * len(entry.stems))
+            sim = len(query.intersection(entry.stems)) / math.sqrt(len(query) * len(entry.stems))
             if sim >= threshold:
                 out.append((entry, sim))
         return out
@@ -186,9 +193,15 @@ class RepeatIndex:
     def _expire(self) -> None:
         assert self._latest is not None
         horizon = self._latest - self.window
-        while self._order and self._order[0][0] < horizon:
-            _, entry_id = self._order.popleft()
+        order = self._order
+        while order and (order[0][0] < horizon or len(self._entries) > self.max_entries):
+            _, entry_id = order.popleft()
             self._remove(entry_id)
+
+
+def _reason(sim: float, same_place: bool, location_code: str | None, days: float) -> str:
+    place = f"то же место ({location_code})" if same_place else "место не определено"
+    return f"похожий текст (сходство {sim:.2f}), {place}, {_ago(days)}"
 
 
 def _ago(days: float) -> str:

@@ -114,3 +114,22 @@ def test_r19_mass_issue_links_the_newest_posts_and_still_finds_an_old_distinct_o
     rare = index.find("Прорыв трубы на Кирова 12 в Новокузнецке, вода хлещет в подвал!", "nvkz", now)
     assert [c.uid for c in rare] == ["rare"]
     assert index.similar_count(mass, now) <= 20
+
+
+def test_r19_index_is_bounded_the_oldest_posts_go_first():
+    """Memory stays bounded whatever the post rate: past ``max_entries`` the oldest posts are forgotten."""
+    idx = RepeatIndex(window_days=30, max_entries=3)
+    for i in range(5):
+        idx.add(f"vk:1:{i}", i, f"{WATER} дом {i}", "novokuznetsk", T0 + timedelta(minutes=i))
+    assert len(idx) == 3
+    found = {c.uid for c in idx.find(WATER_AGAIN, "novokuznetsk", T0 + timedelta(hours=1), limit=10)}
+    assert found == {"vk:1:2", "vk:1:3", "vk:1:4"}
+
+
+def test_r19_candidates_most_similar_first_then_newest():
+    idx = RepeatIndex(window_days=30)
+    idx.add("vk:1:old", 1, WATER, "novokuznetsk", T0)
+    idx.add("vk:1:new", 2, WATER, "novokuznetsk", T0 + timedelta(days=1))
+    idx.add("vk:1:far", 3, WATER + " и отопления тоже нет, батареи холодные", "novokuznetsk", T0 + timedelta(days=2))
+    uids = [c.uid for c in idx.find(WATER, "novokuznetsk", T0 + timedelta(days=3))]
+    assert uids == ["vk:1:new", "vk:1:old", "vk:1:far"]
