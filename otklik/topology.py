@@ -49,9 +49,10 @@ class Resources:
 
     @cached_property
     def writer(self) -> Any:
-        from sla_tracker.analytics.writer import SlaWriter
+        """The sla stage's writer: polls are fsynced to a local spool, inserted about once a second."""
+        from sla_tracker.analytics.consumer import spooled_writer
 
-        return SlaWriter(self.store)
+        return spooled_writer(self.store, self.settings.data_dir / "analytics-spool" / "sla.spool")
 
     @cached_property
     def classifier(self) -> Any:
@@ -70,6 +71,8 @@ class Resources:
         return build_notifier(self.settings.data_dir, self.settings.region_dir)
 
     def close(self) -> None:
+        if "writer" in self.__dict__:
+            self.writer.close()  # flushes the spool into the store first
         if "store" in self.__dict__:
             self.store.close()
 
@@ -84,6 +87,11 @@ class StageSpec:
 
 def _relay(res: Resources, producer: Producer) -> int:
     return relay_outbox(res.db, producer)
+
+
+def _flush_analytics(res: Resources, producer: Producer) -> int:
+    """Spooled rows reach the store when the feed pauses and at least once a second under load."""
+    return int(res.writer.flush())
 
 
 def _resume_publishing(res: Resources, producer: Producer) -> int:
@@ -102,7 +110,8 @@ STAGES: dict[str, StageSpec] = {
         StageSpec("classifier", (Topic.POSTS_RAW,), lambda r, c: classify_handler(r.classifier, c)),
         StageSpec("intake", (Topic.POSTS_CLASSIFIED,), lambda r, c: intake_handler(r.db, c, r.case_config), _relay),
         StageSpec("replies", (Topic.REPLIES_PUBLISHED,), lambda r, c: published_handler(r.db, c), _relay),
-        StageSpec("sla", (Topic.POSTS_CLASSIFIED, Topic.CASES_EVENTS), lambda r, c: analytics_handler(r.writer, c)),
+        StageSpec("sla", (Topic.POSTS_CLASSIFIED, Topic.CASES_EVENTS), lambda r, c: analytics_handler(r.writer, c),
+                  _flush_analytics),
         StageSpec("publisher", (Topic.REPLIES_APPROVED,), lambda r, c: publisher_handler(r.publisher, c),
                   _resume_publishing),
         StageSpec("alerts", (Topic.ALERTS,), lambda r, c: alerts_handler(r.notifier, c)),
