@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -47,8 +48,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(dsn: str, **kwargs: Any) -> Engine:
-    """SQLite gets WAL (readers never block the writer) and enforced foreign keys."""
+    """SQLite gets WAL (readers never block the writer) and enforced foreign keys; JSON keeps Cyrillic as
+    text (escaped, suggestions doubled in size and crossed PostgreSQL's compression threshold)."""
     url = make_url(dsn)
+    kwargs.setdefault("json_serializer", _json_text)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
@@ -59,6 +62,10 @@ def make_engine(dsn: str, **kwargs: Any) -> Engine:
         url = url.set(drivername="postgresql+psycopg")
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

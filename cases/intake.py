@@ -1,11 +1,13 @@
 """Turning classified posts into cases: idempotent on (uid, version), one transaction with their events.
 
 ``intake_many`` handles a whole bus batch with a constant number of statements (one SELECT for the
-batch's known uids and their cases, at most two for repeat candidates, one executemany per table), yet
+batch's known uids and their cases, at most two for repeat candidates, one write per table), yet
 leaves exactly the rows and events that feeding the same posts one by one through ``intake`` would:
 posts are decided in order, a later post of the same uid sees the earlier one, a case opened later in
 the batch is not yet there for an earlier post, and every case's events are queued in the same order.
-On PostgreSQL new rows take their ids from the sequences up front (see ``_assign_ids``).
+On PostgreSQL new rows take their ids from the sequences up front (see ``_assign_ids``), so the batch
+is decided and journaled in memory first and its new rows are then written once each, by COPY, in
+foreign-key order and outside the ORM's unit of work (``_bulk_insert``, ``outbox.insert_rows``).
 """
 
 from __future__ import annotations
@@ -14,19 +16,32 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from itertools import groupby
+from typing import Any, cast
 
-from sqlalchemy import insert, inspect, select, text
+from sqlalchemy import Table, any_, bindparam, inspect, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from cases import timers
 from cases.config import CaseConfig, default_config
 from cases.journal import SYSTEM, record
-from cases.models import AuditRecord, Case, CaseState, Clock, PostRow, SuggestionRow, case_repeats
+from cases.models import (
+    AuditRecord,
+    AuditRecordNotChained,
+    Case,
+    CaseState,
+    Clock,
+    PostRow,
+    SuggestionRow,
+    case_repeats,
+)
+from cases.outbox import insert_rows
 from schemas import CaseEventType, ClassifiedPost, Post, Suggestion
 
 DETECTION_CLOCKS = ("routing", "draft", "reply")
+_AUDIT_TABLE = cast(Table, AuditRecord.__table__)
 
 
 class IntakeOutcome(StrEnum):
@@ -90,12 +105,25 @@ class _Step:
     clocks: list[Clock] = field(default_factory=list)
 
 
+def _one_of(session: Session, column: Any, values: set[Any]) -> Any:
+    """``column IN values``; on PostgreSQL as ``= ANY(array)``: one parameter, so the SQL text is the same
+    for every batch (psycopg caches its parse and the server prepares it) instead of one per batch size."""
+    ordered = sorted(values)
+    if _is_postgres(session):
+        return column == any_(bindparam(None, ordered, type_=ARRAY(column.type)))
+    return column.in_(ordered)
+
+
 def _load_known(session: Session, uids: set[str]) -> dict[str, _Known]:
     """One SELECT for the posts and one for their cases, whatever the batch size."""
     if not uids:
         return {}
-    rows = {row.id: row for row in session.scalars(select(PostRow).where(PostRow.uid.in_(sorted(uids))))}
-    cases = {c.post_id: c for c in session.scalars(select(Case).where(Case.post_id.in_(sorted(rows))))} if rows else {}
+    rows = {row.id: row for row in session.scalars(select(PostRow).where(_one_of(session, PostRow.uid, uids)))}
+    cases = (
+        {c.post_id: c for c in session.scalars(select(Case).where(_one_of(session, Case.post_id, set(rows))))}
+        if rows
+        else {}
+    )
     known: dict[str, _Known] = {}
     for row in rows.values():
         case = cases.get(row.id)
@@ -105,8 +133,11 @@ def _load_known(session: Session, uids: set[str]) -> dict[str, _Known]:
     return known
 
 
-def _decide(session: Session, posts: Sequence[ClassifiedPost], now: datetime) -> tuple[list[_Step], dict[str, _Known]]:
-    """Outcome of every post in order; rows are created or changed in memory (flushed by the caller)."""
+def _decide(
+    session: Session, posts: Sequence[ClassifiedPost], now: datetime, attach: bool
+) -> tuple[list[_Step], dict[str, _Known]]:
+    """Outcome of every post in order; rows are created or changed in memory (written by the caller).
+    New rows join the session only with ``attach`` (otherwise ``_bulk_insert`` writes them)."""
     known = _load_known(session, {c.post.uid for c in posts})
     steps: list[_Step] = []
     for index, classified in enumerate(posts):
@@ -114,7 +145,8 @@ def _decide(session: Session, posts: Sequence[ClassifiedPost], now: datetime) ->
         seen = known.get(post.uid)
         if seen is None:
             row = PostRow(uid=post.uid, surfaced_at=now, **_post_fields(post))
-            session.add(row)
+            if attach:
+                session.add(row)
             seen = known[post.uid] = _Known(row, None, index)
             outcome = IntakeOutcome.EXCLUDED if suggestion.excluded else IntakeOutcome.OPENED
             steps.append(_Step(outcome, seen, suggestion, post, version=post.version))
@@ -136,9 +168,9 @@ def _decide(session: Session, posts: Sequence[ClassifiedPost], now: datetime) ->
 
 
 def _open_cases(
-    session: Session, steps: list[_Step], now: datetime, config: CaseConfig
+    session: Session, steps: list[_Step], now: datetime, config: CaseConfig, attach: bool
 ) -> tuple[list[SuggestionRow], list[Case]]:
-    """Suggestions and new cases, added in step order so their ids follow it."""
+    """Suggestions and new cases in step order, so their ids follow it (added to the session with ``attach``)."""
     suggestions: list[SuggestionRow] = []
     cases: list[Case] = []
     for step in steps:
@@ -162,6 +194,7 @@ def _open_cases(
             state=(CaseState.EXCLUDED if excluded else CaseState.DETECTED).value,
             importance=step.suggestion.importance.label.value,
             shortened=False,
+            audit_seq=0,
             opened_at=now,
             updated_at=now,
             detected_at=now if detect_now else None,
@@ -173,8 +206,9 @@ def _open_cases(
             set_committed_value(case, empty, [])
         cases.append(case)
         step.known.case = case
-    session.add_all(suggestions)
-    session.add_all(cases)
+    if attach:
+        session.add_all(suggestions)
+        session.add_all(cases)
     return suggestions, cases
 
 
@@ -192,10 +226,12 @@ def _link_repeats(session: Session, steps: list[_Step], known: dict[str, _Known]
     uids = {c.uid for _, s in opening for c in s.suggestion.repeats} - set(by_uid)
     with session.no_autoflush:
         if ids:
-            by_id.update((c.id, c) for c in session.scalars(select(Case).where(Case.id.in_(sorted(ids)))))
+            by_id.update((c.id, c) for c in session.scalars(select(Case).where(_one_of(session, Case.id, ids))))
         if uids:
             query = (
-                select(Case, PostRow.uid).join(PostRow, Case.post_id == PostRow.id).where(PostRow.uid.in_(sorted(uids)))
+                select(Case, PostRow.uid)
+                .join(PostRow, Case.post_id == PostRow.id)
+                .where(_one_of(session, PostRow.uid, uids))
             )
             by_uid.update((uid, case) for case, uid in session.execute(query).all())
     linked: dict[int, list[int]] = {}
@@ -226,8 +262,7 @@ def _insert_links(session: Session, steps: list[_Step], linked: dict[int, list[i
         case = steps[index].known.case
         assert case is not None
         rows += [{"case_id": case.id, "earlier_case_id": earlier} for earlier in earliers]
-    if rows:
-        session.execute(insert(case_repeats), rows)
+    insert_rows(session, case_repeats, rows)
 
 
 def _is_postgres(session: Session) -> bool:
@@ -246,10 +281,11 @@ def _assign_ids(session: Session, objects: Sequence[Any]) -> None:
         session.flush()
         return
     table = type(objects[0]).__tablename__
-    ids = session.scalars(
-        text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n) ORDER BY 1"),
+    # One row holding an array: the driver parses it in one go instead of building a row per id.
+    ids = session.scalar(
+        text("SELECT ARRAY(SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n) ORDER BY 1)"),
         {"t": table, "n": len(objects)},
-    ).all()
+    )
     for obj, id_ in zip(objects, ids, strict=True):
         obj.id = int(id_)
 
@@ -265,12 +301,14 @@ def intake_many(
     if now.tzinfo is None:
         raise ValueError(f"naive datetime {now.isoformat()} given to intake; pass an aware UTC instant")
     config = config or default_config()
+    postgres = _is_postgres(session)
     with session.no_autoflush:
-        steps, known = _decide(session, classified_posts, now)
+        steps, known = _decide(session, classified_posts, now, attach=not postgres)
         if not steps:
             return []
-        _assign_ids(session, [k.row for k in known.values() if k.position >= 0])
-        suggestions, cases = _open_cases(session, steps, now, config)
+        new_posts = [k.row for k in known.values() if k.position >= 0]
+        _assign_ids(session, new_posts)
+        suggestions, cases = _open_cases(session, steps, now, config, attach=not postgres)
         _assign_ids(session, suggestions)
         _assign_ids(session, cases)
         linked = _link_repeats(session, steps, known)
@@ -284,11 +322,34 @@ def intake_many(
                 )
                 set_committed_value(step.known.case, "clocks", list(step.clocks))
                 clocks += step.clocks
-        session.add_all(clocks)
+        if not postgres:
+            session.add_all(clocks)
+            session.flush()  # ids for the events; audit records name their case, and the ORM does not
+            _insert_links(session, steps, linked)  # know to insert cases first
+            return _journal(session, steps, linked, now)[0]
+        # Every id is known up front here, so the batch is journaled before anything is written: new
+        # cases go in already carrying their audit head (no UPDATE of every new case afterwards). New rows
+        # never join the session: they are written in foreign-key order by one COPY per table, without
+        # the unit of work's per-object bookkeeping (which was the larger part of intake's CPU).
         _assign_ids(session, clocks)  # their ids go into the events
-        session.flush()  # audit records name their case, and the ORM does not know to insert cases first
+        results, audits = _journal(session, steps, linked, now)
+        for audit in audits:
+            session.expunge(audit)
+        _assign_ids(session, audits)
+        session.flush()  # changed posts and cases of earlier batches, and the queued outbox rows
+        for rows in (new_posts, suggestions, cases, clocks):
+            _bulk_insert(session, rows)
         _insert_links(session, steps, linked)
+        _insert_audits(session, audits)
+    return results
+
+
+def _journal(
+    session: Session, steps: list[_Step], linked: dict[int, list[int]], now: datetime
+) -> tuple[list[IntakeResult], list[AuditRecord]]:
+    """Audit record and events of every step, in step order (as one-by-one intake would write them)."""
     results: list[IntakeResult] = []
+    audits: list[AuditRecord] = []
     for index, step in enumerate(steps):
         case, row = step.known.case, step.known.row
         assert case is not None
@@ -297,7 +358,7 @@ def intake_many(
             continue
         if step.outcome is IntakeOutcome.UPDATED:
             details = dict(step.details)
-            record(session, case, SYSTEM, details.pop("action"), now, details=details)
+            audits.append(record(session, case, SYSTEM, details.pop("action"), now, details=details))
             continue
         opened: dict[str, object] = {
             "uid": step.post.uid,
@@ -306,16 +367,48 @@ def intake_many(
         }
         if step.outcome is IntakeOutcome.EXCLUDED:
             opened["moderation"] = sorted({flag.rule for flag in step.suggestion.moderation})
-        record(session, case, SYSTEM, "opened", now, to_state=case.state, details=opened,
-               event_type=CaseEventType.OPENED)
+        audits.append(record(session, case, SYSTEM, "opened", now, to_state=case.state, details=opened,
+                             event_type=CaseEventType.OPENED))
         timers.announce(session, case, step.clocks, now)
-    if _is_postgres(session):
-        # journal.record adds the audit rows; numbered in the order it added them (as the flush would),
-        # they go in by executemany too instead of a multi-row INSERT ... RETURNING.
-        audits = [o for o in session.new if type(o) is AuditRecord and o.id is None]
-        with session.no_autoflush:
-            _assign_ids(session, sorted(audits, key=lambda o: inspect(o).insert_order or 0))
-    return results
+    return results, audits
+
+
+def _bulk_insert(session: Session, objects: Sequence[Any]) -> None:
+    """New rows of one table (ids assigned) by ``insert_rows``, outside the unit of work.
+
+    A None is written as NULL, and a column left unset gets no Python-side default: intake sets every
+    column that has a default, and anything else is refused rather than stored differently."""
+    if not objects:
+        return
+    mapper = inspect(type(objects[0]))
+    table = cast(Table, mapper.local_table)
+    column_of = {attr.key: attr.columns[0].key for attr in mapper.column_attrs}
+    defaulted = {c.key for c in table.columns if c.default is not None or c.server_default is not None}
+    rows: list[dict[str, Any]] = []
+    for obj in objects:
+        state = obj.__dict__
+        row = {column: state[attr] for attr, column in column_of.items() if attr in state}
+        for key in defaulted:
+            if row.get(key) is None:
+                raise ValueError(f"{table.name}.{key} is unset or None: its default would not apply")
+        rows.append(row)
+
+    def columns_of(row: dict[str, Any]) -> tuple[str, ...]:
+        return tuple(row)
+
+    for _, group in groupby(rows, key=columns_of):
+        insert_rows(session, table, list(group))
+
+
+def _insert_audits(session: Session, audits: Sequence[AuditRecord]) -> None:
+    """Chained audit rows (built by ``journal.record``) in one go, after their cases, without the ORM."""
+    if not audits:
+        return
+    columns = [c.key for c in _AUDIT_TABLE.columns]
+    rows = [{key: getattr(audit, key) for key in columns} for audit in audits]
+    if any(row["seq"] is None or row["hash"] is None for row in rows):
+        raise AuditRecordNotChained("intake wrote an audit record without its chain")
+    insert_rows(session, _AUDIT_TABLE, rows)
 
 
 def intake(

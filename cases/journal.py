@@ -57,8 +57,8 @@ def record(
     agency: str | None = None,
     details: dict[str, Any] | None = None,
     event_type: CaseEventType = CaseEventType.TRANSITION,
-) -> None:
-    """Audit + event; moves the case to ``to_state`` when given."""
+) -> AuditRecord:
+    """Audit + event; moves the case to ``to_state`` when given. Returns the audit record it added."""
     from_state = None if event_type == CaseEventType.OPENED else case.state
     if to_state is not None:
         case.state = to_state
@@ -81,7 +81,7 @@ def record(
         agency=agency,
         data={"action": action, **details},
     )
-
+    return audit
 
 
 def record_admin(

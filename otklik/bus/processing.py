@@ -7,6 +7,7 @@ handlers are idempotent (uid / event id), so redelivery never applies twice.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -48,16 +49,31 @@ def process_batch(consumer: Consumer, handler: Handler, producer: Producer | Non
     return len(records), len(outputs)
 
 
+def freeze_startup_heap() -> int:
+    """Exempt what a stage built at start (model, mappers, clients) from every later garbage collection.
+
+    Why: each batch allocates tens of thousands of short-lived objects, so the collector runs many
+    times per batch, and its older generations walked the whole startup heap each time; that was a
+    fifth of intake's CPU and a seventh of the classifier stage's. Frozen objects are never freed, so
+    call this once, in a stage's own process, after it has loaded everything. Returns how many."""
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()
+
+
 def run_loop(consumer: Consumer, handler: Handler, producer: Producer | None = None, *,
              max_records: int = 500, stop: Callable[[], bool] = lambda: False,
              idle_exit_s: float | None = None, on_idle: Callable[[], None] | None = None,
-             idle_every_s: float = 1.0) -> LoopStats:
+             idle_every_s: float = 1.0, freeze_heap: bool = False) -> LoopStats:
     """Run until ``stop()`` or, with ``idle_exit_s``, until nothing arrived for that long.
 
     ``on_idle`` (the outbox relay, publisher resumption) runs whenever a poll comes back
     empty and at least every ``idle_every_s`` under steady load, so events such as R26
-    alerts never wait for a pause in the feed.
+    alerts never wait for a pause in the feed. ``freeze_heap`` (a stage running as its own
+    process) calls :func:`freeze_startup_heap` before the first poll.
     """
+    if freeze_heap:
+        freeze_startup_heap()
     stats = LoopStats()
     idle_since = last_hook = time.monotonic()
     while not stop():

@@ -136,7 +136,7 @@ def run(stage: Annotated[Stage, typer.Argument(help="Which stage to run as its o
         else:
             loop = build_loop(stage.value, bus, resources, Counters())
             run_loop(loop.consumer, loop.handler, producer, stop=stopping.is_set,
-                     on_idle=lambda: _idle(loop, resources, producer))
+                     on_idle=lambda: _idle(loop, resources, producer), freeze_heap=True)
     except KeyboardInterrupt:
         pass
     finally:
