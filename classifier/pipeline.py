@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from threadpoolctl import threadpool_limits
+
 from classifier.importance import ImportanceScorer
 from classifier.location import LocationExtractor
 from classifier.model_store import StoredModel, load
@@ -33,6 +35,9 @@ class Classifier:
 
     @classmethod
     def load(cls, region_dir: Path, model_dir: Path | None = None, repeat_window_days: int = 30) -> Classifier:
+        """Also limits BLAS to one thread in this process: the agency blend's small dense product made
+        OpenBLAS wake a thread per core that then spun, doubling the stage's CPU per post."""
+        threadpool_limits(limits=1, user_api="blas")
         return cls(load(model_dir), LocationExtractor.load(region_dir), Moderator.load(region_dir),
                    ImportanceScorer.load(region_dir), RepeatIndex(window_days=repeat_window_days),
                    Router.load(region_dir))
