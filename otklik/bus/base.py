@@ -40,6 +40,12 @@ def next_positions(records: Iterable[Record]) -> dict[tuple[str, int], int]:
     return positions
 
 
+def uncommitted(polled: list[Record], positions: dict[tuple[str, int], int]) -> list[Record]:
+    """What stays pending after committing ``positions``: a consumer that kept every polled record
+    until a ``commit()`` without arguments (the stage loop always names its batch) grew without end."""
+    return [r for r in polled if r.offset >= positions.get((r.topic, r.partition), 0)]
+
+
 class _Closable(ABC):
     @abstractmethod
     def close(self) -> None: ...

@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from otklik.bus.base import Bus, BusError, Consumer, Producer, Record, next_positions, partition_for
+from otklik.bus.base import Bus, BusError, Consumer, Producer, Record, next_positions, partition_for, uncommitted
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS topics (name TEXT PRIMARY KEY, partitions INTEGER NOT NULL);
@@ -191,8 +191,7 @@ class EmbeddedConsumer(Consumer):
             [(self._group, t, p, o) for (t, p), o in positions.items()],
         )
         self._conn.execute("COMMIT")
-        if records is None:
-            self._polled.clear()
+        self._polled = [] if records is None else uncommitted(self._polled, positions)
 
     def seek(self, topic: str, partition: int, offset: int) -> None:
         if (topic, partition) not in self._positions:

@@ -19,7 +19,7 @@ from kafka import KafkaConsumer
 from kafka.errors import CommitFailedError, KafkaError
 from kafka.structs import MemberState, OffsetAndMetadata, TopicPartition
 
-from otklik.bus.base import BusError, Consumer, Record, next_positions
+from otklik.bus.base import BusError, Consumer, Record, next_positions, uncommitted
 from otklik.bus.kafka_limits import DEFAULT_LIMITS, KafkaLimits
 
 log = logging.getLogger(__name__)
@@ -159,8 +159,7 @@ class KafkaBusConsumer(Consumer):
                                    f" (the batch will be redelivered): {exc}") from exc
                 log.warning("Kafka consumer %s: offset commit failed (%s); retrying", self._config["group_id"], exc)
                 time.sleep(1.0)
-        if records is None:
-            self._polled.clear()
+        self._polled = [] if records is None else uncommitted(self._polled, positions)
 
     def seek(self, topic: str, partition: int, offset: int) -> None:
         tp = TopicPartition(topic, partition)

@@ -66,6 +66,30 @@ def test_commit_then_new_consumer_resumes_after_commit(bus: Bus, topic: str) -> 
         assert committed_values.isdisjoint(returned)
 
 
+def test_consumer_keeps_only_uncommitted_records(bus: Bus, topic: str) -> None:
+    """A stage commits each batch by name for weeks: the consumer must not keep what it committed
+    (it did, and the sla stage grew to 2.5 GB over 1.6 million messages). ``commit()`` without
+    arguments still commits whatever is left."""
+    bus.ensure_topics([topic])
+    group = _group()
+    with bus.producer() as producer:
+        for i in range(20):
+            producer.publish(topic, f"k{i}", f"{i}".encode())
+    with bus.consumer(group, [topic]) as consumer:
+        records = drain(consumer, 20)
+        first = [r for r in records if int(r.value) < 10]
+        consumer.commit(first)
+        done = {(r.partition, r.offset) for r in first}
+        last = {r.partition: max(o for p, o in done if p == r.partition) for r in first}
+        kept = {(r.partition, r.offset) for r in consumer._polled}  # type: ignore[attr-defined]
+        assert kept == {(r.partition, r.offset) for r in records if r.offset > last.get(r.partition, -1)}
+        consumer.commit(records)
+        assert consumer._polled == []  # type: ignore[attr-defined]
+        consumer.commit()
+    with bus.consumer(group, [topic]) as consumer:
+        assert drain(consumer, 1, rounds=5) == []
+
+
 def test_uncommitted_messages_are_redelivered(bus: Bus, topic: str) -> None:
     bus.ensure_topics([topic])
     group = _group()
