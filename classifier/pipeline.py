@@ -13,6 +13,7 @@ from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
+from classifier.embeddings import preload
 from classifier.importance import ImportanceScorer
 from classifier.location import LocationExtractor
 from classifier.model_store import StoredModel, load
@@ -38,7 +39,10 @@ class Classifier:
         """Also limits BLAS to one thread in this process: the agency blend's small dense product made
         OpenBLAS wake a thread per core that then spun, doubling the stage's CPU per post."""
         threadpool_limits(limits=1, user_api="blas")
-        return cls(load(model_dir), LocationExtractor.load(region_dir), Moderator.load(region_dir),
+        stored = load(model_dir)
+        if stored.model.__dict__.get("blends"):  # models saved before the blend have none
+            preload()
+        return cls(stored, LocationExtractor.load(region_dir), Moderator.load(region_dir),
                    ImportanceScorer.load(region_dir), RepeatIndex(window_days=repeat_window_days),
                    Router.load(region_dir))
 

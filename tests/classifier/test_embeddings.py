@@ -102,3 +102,13 @@ def test_decoded_vectors_equal_navec_own() -> None:
         got = embeddings._table().get(word)
         assert expected is not None and got is not None
         np.testing.assert_array_equal(got, expected)
+
+
+def test_classifier_load_reads_the_vectors_before_the_first_batch() -> None:
+    """The stage freezes its heap right after start-up; vectors read later would stay in every collection."""
+    from classifier.pipeline import Classifier
+    from otklik.settings import get_settings
+
+    embeddings._table.cache_clear()
+    Classifier.load(get_settings().region_dir)
+    assert embeddings._table.cache_info().currsize == 1
