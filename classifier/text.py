@@ -7,6 +7,7 @@ Lemmas fold the rich Russian inflection ("ямы", "ямами", "яму" -> "я
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 
 import pymorphy3
@@ -45,13 +46,14 @@ def tokens(text: str) -> list[str]:
     return out
 
 
-def lemmas(text: str) -> list[str]:
-    return [lemma(word) for word in tokens(text)]
-
-
 def lemma_text(text: str) -> str:
     """Space-joined lemmas: the input of the word n-gram vectoriser."""
-    return " ".join(lemmas(text))
+    return joined_lemmas(tokens(text))
+
+
+def joined_lemmas(words: Sequence[str]) -> str:
+    """``lemma_text`` of text already split by ``tokens`` (the model shares one tokenisation per post)."""
+    return " ".join(map(lemma, words))
 
 
 def model_text(text: str) -> str:

@@ -22,7 +22,7 @@ from sklearn.svm import LinearSVC
 
 from classifier.embeddings import mean_vectors
 from classifier.fastvec import CharWbIndexer, WordNgramIndexer
-from classifier.text import lemma, lemma_text, model_text, tokens
+from classifier.text import joined_lemmas, lemma_text, model_text, tokens
 
 KEEP_PER_CLASS = 4_000
 WEIGHTS_PER_HEAD = 700_000
@@ -81,7 +81,7 @@ class Features:
         return self.transform_prepared(*prepare(texts))
 
     def transform_prepared(self, cleaned: Sequence[str], token_lists: Sequence[Sequence[str]]) -> sparse.csr_matrix:
-        lemmas = [" ".join(lemma(w) for w in toks) for toks in token_lists]  # == lemma_text(cleaned)
+        lemmas = [joined_lemmas(toks) for toks in token_lists]
         words, chars = self._fast()
         return sparse.hstack([words.transform(lemmas), chars.transform(cleaned)], format="csr")
 
