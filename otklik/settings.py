@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     kafka_partitions: int = 6
     kafka_replication: int = 1
     kafka_client_id: str = "otklik"
+    # Consumer batching (see otklik.bus.kafka_limits): larger = less CPU per post, more latency when light.
+    kafka_fetch_min_bytes: int = Field(default=512 * 1024, ge=1)
+    kafka_fetch_max_wait_ms: int = Field(default=250, ge=0, le=5_000)
 
     # workflow database: empty -> SQLite file under data_dir
     database_url: SecretStr | None = None

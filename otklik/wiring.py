@@ -6,17 +6,23 @@ one that is wrong instead of dying on the first.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from otklik.bus import Bus, open_bus
+from otklik.bus.kafka_limits import DEFAULT_LIMITS, KafkaLimits
 from otklik.settings import Settings
 from schemas.topics import ALL_TOPICS
 
 
+def kafka_limits_from(settings: Settings) -> KafkaLimits:
+    return replace(DEFAULT_LIMITS, fetch_min_bytes=settings.kafka_fetch_min_bytes,
+                   fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms)
+
+
 def bus_from(settings: Settings) -> Bus:
-    bus = open_bus(settings.bus_dsn, partitions=settings.kafka_partitions,
-                   replication=settings.kafka_replication, client_id=settings.kafka_client_id)
+    bus = open_bus(settings.bus_dsn, partitions=settings.kafka_partitions, replication=settings.kafka_replication,
+                   client_id=settings.kafka_client_id, kafka_limits=kafka_limits_from(settings))
     bus.ensure_topics(ALL_TOPICS)
     return bus
 

@@ -40,10 +40,8 @@ class KafkaBusConsumer(Consumer):
             "session_timeout_ms": SESSION_TIMEOUT_MS,
             "heartbeat_interval_ms": HEARTBEAT_MS,
             "max_poll_records": 2_000,
-            # Under load the broker answers once 64 KB are there (or after 100 ms): fewer, fuller fetches
-            # cost the client and the broker less CPU per record; an idle feed still waits at most 100 ms.
-            "fetch_min_bytes": 64 * 1024,
-            "fetch_max_wait_ms": 100,
+            "fetch_min_bytes": limits.fetch_min_bytes,
+            "fetch_max_wait_ms": limits.fetch_max_wait_ms,
             "request_timeout_ms": limits.request_timeout_ms,
             "bootstrap_timeout_ms": limits.bootstrap_timeout_ms,
             "reconnect_backoff_max_ms": limits.reconnect_backoff_max_ms,
