@@ -3,6 +3,7 @@ and (``--sla-posts``) the sla stage's process CPU and peak RSS per post.
 
     python -m bench.analytics [--events 10000000] [--writer-events 200000] [--dsn chdb:///path]
     python -m bench.analytics --sla-posts 20000 [--batch 500] [--profile out.prof] [--no-spool]
+                              [--flush-s 2] [--writer-batch 20000]
 
 Data is generated inside ClickHouse with ``numbers()`` (nothing is downloaded).
 Prints one JSON object; targets: report < 5 s, writer >= 100,000 rows/s.
@@ -24,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from otklik.bus.processing import freeze_startup_heap
 from otklik.settings import REPO_ROOT
 from schemas import CaseEvent, CaseEventType, ClassifiedPost, Post, Suggestion
 from schemas.posts import Author, Geo, Metrics, Network
@@ -232,7 +234,8 @@ def read_feed(path: Path, batch: int) -> Iterator[list[tuple[str, bytes]]]:
 
 
 def sla_bench(store: AnalyticsStore, posts: int, batch: int = 500, profile: str | None = None,
-              spool: bool = True, rate: float = 1000.0) -> dict[str, Any]:
+              spool: bool = True, rate: float = 1000.0, flush_s: float | None = None,
+              writer_batch: int | None = None) -> dict[str, Any]:
     """What one ``otklik run sla`` process spends per post: decode, process, write (chDB's own threads
     count too: they run in this process). Reported as process CPU, which contention hardly distorts.
 
@@ -244,10 +247,14 @@ def sla_bench(store: AnalyticsStore, posts: int, batch: int = 500, profile: str 
     per_message_s = posts / rate / count
     simulated = [0.0]
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    writer = (spooled_writer(store, Path(spool_dir) / "sla.spool", clock=lambda: simulated[0]) if spool
-              else SlaWriter(store))
+    options: dict[str, Any] = {} if flush_s is None else {"max_delay_s": flush_s}
+    if writer_batch is not None:
+        options["batch_size"] = writer_batch
+    writer = (spooled_writer(store, Path(spool_dir) / "sla.spool", clock=lambda: simulated[0], **options) if spool
+              else SlaWriter(store, **{k: v for k, v in options.items() if k == "batch_size"}))
+    freeze_startup_heap()  # as the stage's own process does before its first poll
     profiler = cProfile.Profile() if profile else None
-    cpu0, wall0 = time.process_time(), time.perf_counter()
+    cpu0, wall0, thread0 = time.process_time(), time.perf_counter(), time.thread_time()
     if profiler:
         profiler.enable()
     rows = 0
@@ -259,6 +266,7 @@ def sla_bench(store: AnalyticsStore, posts: int, batch: int = 500, profile: str 
         profiler.disable()
         profiler.dump_stats(profile)
     cpu = time.process_time() - cpu0
+    thread = time.thread_time() - thread0
     wall = time.perf_counter() - wall0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     engine = store.query("SELECT value FROM system.metrics WHERE metric = 'MemoryTracking'")
@@ -266,8 +274,10 @@ def sla_bench(store: AnalyticsStore, posts: int, batch: int = 500, profile: str 
     shutil.rmtree(spool_dir, ignore_errors=True)
     return {
         "sla_posts": posts, "sla_messages": count, "sla_batch": batch, "sla_spool": spool, "sla_rate": rate,
+        "sla_flush_s": writer.max_delay_s, "sla_writer_batch": writer.batch_size,
         "sla_rows": rows,
         "sla_cpu_s": round(cpu, 2), "sla_cpu_ms_per_post": round(cpu * 1000 / posts, 3),
+        "sla_main_thread_ms_per_post": round(thread * 1000 / posts, 3),
         "sla_wall_s": round(wall, 2), "sla_peak_rss_mb": round(peak / 1024),
         "sla_rss_before_mb": round(rss_before / 1024),
         "sla_engine_memory_mb": round(int(engine[0][0]) / 2**20) if engine else None,
@@ -284,12 +294,15 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500, help="records per poll, as the stage loop sees them")
     parser.add_argument("--profile", help="write a cProfile of the sla bench here")
     parser.add_argument("--rate", type=float, default=1000.0, help="posts/s the sla bench's clock simulates")
+    parser.add_argument("--flush-s", type=float, help="the writer's max_delay_s (default: the stage's)")
+    parser.add_argument("--writer-batch", type=int, help="the writer's batch_size (default: the stage's)")
     parser.add_argument("--no-spool", action="store_true", help="insert on every poll (the old path), for comparison")
     args = parser.parse_args()
     result: dict[str, Any] = {"backend": "server" if args.dsn else "chdb"}
     benches: list[tuple[Any, int]] = [(writer_bench, args.writer_events), (report_bench, args.events)]
     if args.sla_posts:
-        benches = [(lambda s, n: sla_bench(s, n, args.batch, args.profile, not args.no_spool, args.rate),
+        benches = [(lambda s, n: sla_bench(s, n, args.batch, args.profile, not args.no_spool, args.rate,
+                                             args.flush_s, args.writer_batch),
                     args.sla_posts)]
     for bench, n in benches:
         folder = None if args.dsn else tempfile.mkdtemp(prefix="otklik-bench-")

@@ -14,8 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from schemas import CaseEvent, ClassifiedPost
-from schemas.topics import Topic
+from sla_tracker.analytics.decode import decode
 from sla_tracker.analytics.spool import Spool
 from sla_tracker.analytics.writer import SlaWriter
 
@@ -26,18 +25,17 @@ def _add_all(writer: SlaWriter, messages: Sequence[tuple[str, bytes]]) -> tuple[
     """Rows buffered and the messages they came from; unreadable messages are logged and skipped."""
     rows = 0
     kept: list[tuple[str, bytes]] = []
-    for topic, value in messages:
+    for item in messages:
+        topic, value = item
         try:
-            if topic == Topic.POSTS_CLASSIFIED:
-                rows += writer.add(ClassifiedPost.from_bytes(value))
-            elif topic == Topic.CASES_EVENTS:
-                rows += writer.add(CaseEvent.from_bytes(value))
-            else:
+            message = decode(topic, value)
+            if message is None:
                 continue
+            rows += writer.add(message)
         except (ValidationError, ValueError) as exc:
             log.error("analytics: unreadable %s message skipped: %s", topic, str(exc)[:500])
             continue
-        kept.append((topic, value))
+        kept.append(item)
     return rows, kept
 
 

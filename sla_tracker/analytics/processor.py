@@ -2,15 +2,20 @@
 
 No I/O here, so it is tested without ClickHouse and the writer stays a dumb batcher.
 The keys it reads from ``CaseEvent.data`` are the contract with ``cases/`` (docs/analytics.md).
+
+Rows are tuples in the table's column order (``COLUMNS``): the writer buffers them as they are
+and transposes a batch once, instead of building and re-reading a dict per row. ``process``
+gives the same rows as named ``Row`` dicts, for tests and callers that want names.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 from schemas import CaseEvent, CaseEventType, ClassifiedPost
 
@@ -33,6 +38,50 @@ CLOCK_CLAUSES: dict[str, str] = {
 DECISION_FIELDS = ("topic", "municipality", "importance", "agency")
 
 
+POSTS = ("uid", "version", "network", "created_at", "collected_at", "topic", "topic_group", "topic_confidence",
+         "municipality", "importance", "excluded", "model_version")
+CASE_EVENTS = ("event_id", "case_id", "type", "at", "actor", "from_state", "to_state", "agency", "clock", "due_at",
+               "data")
+CLOCK_OUTCOMES = ("case_id", "agency", "kind", "clock_id", "person", "clause", "importance", "started_at", "due_at",
+                  "stopped_at", "working_minutes", "warned", "breached", "breached_at")
+DECISIONS = ("case_id", "field", "post_uid", "suggested", "decided", "accepted", "decided_by", "decided_at",
+             "event_id")
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "posts": POSTS, "case_events": CASE_EVENTS, "clock_outcomes": CLOCK_OUTCOMES, "suggestion_decisions": DECISIONS,
+}
+"""Every table the processor fills, with its columns in the order of the row tuples."""
+
+TIME_COLUMNS: dict[str, tuple[int, ...]] = {
+    table: tuple(i for i, name in enumerate(names) if name.endswith("_at") or name == "at")
+    for table, names in COLUMNS.items()
+}
+"""Positions of the DateTime64 columns, which the writer sends as epoch milliseconds."""
+
+MAX_DATA_CHARS = 65_536
+
+
+def _data_encoder() -> Callable[[dict[str, Any]], str]:
+    """``json.dumps(data, ensure_ascii=False, default=str)``, byte for byte, without building an
+    encoder per event (``dumps`` makes a JSONEncoder and a C encoder on every call).
+
+    No circular-reference markers: ``data`` comes from a validated JSON message (or a model,
+    which copies it), so it cannot contain itself."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    plain = json.JSONEncoder(ensure_ascii=False, default=str)
+    if make is None:
+        return plain.encode
+    chunks = make(None, plain.default, json.encoder.encode_basestring, None, plain.key_separator,
+                  plain.item_separator, False, False, True)
+    return lambda data: "".join(chunks(data, 0))
+
+
+_encode_data = _data_encoder()
+
+AnyEvent: TypeAlias = CaseEvent
+AnyPost: TypeAlias = ClassifiedPost
+Values: TypeAlias = tuple[Any, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class Row:
     table: str
@@ -46,11 +95,14 @@ def clause_for(kind: str, importance: str | None) -> str:
 
 
 def _text(value: Any) -> str:
-    return ("" if value is None else str(value))[:MAX_FIELD_CHARS]
+    if value is None:
+        return ""
+    text = value if type(value) is str else str(value)
+    return text if len(text) <= MAX_FIELD_CHARS else text[:MAX_FIELD_CHARS]
 
 
 def _opt_text(value: Any) -> str | None:
-    return None if value in (None, "") else _text(value)
+    return None if value is None or value == "" else _text(value)
 
 
 def _minutes(value: Any) -> float | None:
@@ -63,64 +115,101 @@ def _minutes(value: Any) -> float | None:
     return minutes if minutes >= 0 else None
 
 
-def post_rows(message: ClassifiedPost) -> list[Row]:
+def post_values(message: AnyPost) -> Values:
     post, suggestion = message.post, message.suggestion
     top = suggestion.topics[0] if suggestion.topics else None
-    return [Row("posts", {
-        "uid": post.uid, "version": post.version, "network": str(post.network),
-        "created_at": post.created_at, "collected_at": post.collected_at,
-        "topic": _text(top.topic if top else ""), "topic_group": _text((top.group or "") if top else ""),
-        "topic_confidence": float(top.confidence) if top else 0.0,
-        "municipality": _text(suggestion.location.municipality),
-        "importance": str(suggestion.importance.label), "excluded": int(suggestion.excluded),
-        "model_version": _text(suggestion.model_version),
-    })]
+    return (
+        post.uid, post.version, str(post.network), post.created_at, post.collected_at,
+        _text(top.topic if top else ""), _text((top.group or "") if top else ""),
+        float(top.confidence) if top else 0.0,
+        _text(suggestion.location.municipality), str(suggestion.importance.label), int(suggestion.excluded),
+        _text(suggestion.model_version),
+    )
 
 
-def event_row(event: CaseEvent) -> Row:
-    return Row("case_events", {
-        "event_id": event.event_id, "case_id": event.case_id, "type": str(event.type), "at": event.at,
-        "actor": _text(event.actor), "from_state": _text(event.from_state), "to_state": _text(event.to_state),
-        "agency": _text(event.agency), "clock": _text(event.clock), "due_at": event.due_at,
-        "data": json.dumps(event.data, ensure_ascii=False, default=str)[:65_536],
-    })
+def event_values(event: AnyEvent) -> Values:
+    # ``(field or "")[:M]`` is ``_text(field)`` for the ``str | None`` fields, without a call per field
+    m, data = MAX_FIELD_CHARS, event.data
+    return (
+        event.event_id, event.case_id, str(event.type), event.at, (event.actor or "")[:m],
+        (event.from_state or "")[:m], (event.to_state or "")[:m], (event.agency or "")[:m], (event.clock or "")[:m],
+        event.due_at, _encode_data(data)[:MAX_DATA_CHARS] if data else "{}",
+    )
 
 
-def clock_row(event: CaseEvent) -> Row | None:
+def clock_values(event: AnyEvent) -> Values | None:
     """A partial clock outcome; the table's min/max columns fold partials into one row per clock."""
-    if event.clock is None or event.type in (CaseEventType.OPENED, CaseEventType.TRANSITION):
+    kind = event.clock
+    type_ = event.type
+    if kind is None or type_ == CaseEventType.OPENED or type_ == CaseEventType.TRANSITION:
         return None
     data = event.data
     importance = _opt_text(data.get("importance"))
-    values: dict[str, Any] = {
-        "case_id": event.case_id, "agency": _text(event.agency), "kind": _text(event.clock),
-        "clock_id": _text(data.get("clock_id", "")),
-        "person": _opt_text(data.get("person") or event.actor),
-        "clause": _opt_text(data.get("clause")) or _opt_text(clause_for(event.clock, importance)),
-        "importance": importance,
-        "started_at": None, "due_at": event.due_at, "stopped_at": None, "working_minutes": None,
-        "warned": 0, "breached": 0, "breached_at": None,
-    }
-    if event.type == CaseEventType.CLOCK_STARTED:
-        values["started_at"] = event.at
-    elif event.type == CaseEventType.CLOCK_STOPPED:
-        values["stopped_at"] = event.at
-        values["working_minutes"] = _minutes(data.get("working_minutes"))
+    started_at: datetime | None = None
+    stopped_at: datetime | None = None
+    working_minutes: float | None = None
+    warned = breached = 0
+    breached_at: datetime | None = None
+    if type_ == CaseEventType.CLOCK_STARTED:
+        started_at = event.at
+    elif type_ == CaseEventType.CLOCK_STOPPED:
+        stopped_at = event.at
+        working_minutes = _minutes(data.get("working_minutes"))
         started = data.get("started_at")
         if isinstance(started, str):
             with contextlib.suppress(ValueError):
-                values["started_at"] = datetime.fromisoformat(started)
-    elif event.type == CaseEventType.CLOCK_WARNING:
-        values["warned"] = 1
-    elif event.type == CaseEventType.CLOCK_BREACHED:
-        values["breached"] = 1
-        values["breached_at"] = event.at
-    return Row("clock_outcomes", values)
+                started_at = datetime.fromisoformat(started)
+    elif type_ == CaseEventType.CLOCK_WARNING:
+        warned = 1
+    elif type_ == CaseEventType.CLOCK_BREACHED:
+        breached = 1
+        breached_at = event.at
+    return (
+        event.case_id, (event.agency or "")[:MAX_FIELD_CHARS], kind[:MAX_FIELD_CHARS], _text(data.get("clock_id", "")),
+        _opt_text(data.get("person") or event.actor),
+        _opt_text(data.get("clause")) or clause_for(kind, importance) or None,  # clause ids are short
+        importance, started_at, event.due_at, stopped_at, working_minutes, warned, breached, breached_at,
+    )
 
 
-def decision_rows(event: CaseEvent) -> list[Row]:
+def _instant(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return at if at.tzinfo is not None else None
+
+
+def started_clock_values(event: AnyEvent) -> list[Values]:
+    """Clocks an event reports as started with it (``data["clocks"]``: intake's ``opened`` carries the
+    three detection clocks); each is the partial row its own ``clock_started`` event would give.
+    An entry without a kind or an aware start instant is skipped, not guessed."""
+    clocks = event.data.get("clocks")
+    if not isinstance(clocks, list):
+        return []
+    importance = _opt_text(event.data.get("importance"))
+    agency = (event.agency or "")[:MAX_FIELD_CHARS]
+    rows: list[Values] = []
+    for fact in clocks:
+        if not isinstance(fact, dict):
+            continue
+        kind, started = fact.get("kind"), _instant(fact.get("started_at"))
+        if not isinstance(kind, str) or not kind or started is None:
+            continue
+        rows.append((event.case_id, agency, kind[:MAX_FIELD_CHARS], _text(fact.get("clock_id", "")), None,
+                     clause_for(kind, importance) or None, importance, started, _instant(fact.get("due_at")),
+                     None, None, 0, 0, None))
+    return rows
+
+
+def decision_values(event: AnyEvent) -> list[Values]:
     """The curator's R7.1 decision next to what the system suggested, one row per field."""
-    suggested, decided = event.data.get("suggested"), event.data.get("decided")
+    data = event.data
+    if "decided" not in data:
+        return []
+    suggested, decided = data.get("suggested"), data.get("decided")
     if not isinstance(suggested, dict) or not isinstance(decided, dict):
         return []
     rows = []
@@ -128,20 +217,45 @@ def decision_rows(event: CaseEvent) -> list[Row]:
         if name not in decided:
             continue
         s, d = _text(suggested.get(name)), _text(decided.get(name))
-        rows.append(Row("suggestion_decisions", {
-            "case_id": event.case_id, "field": name, "post_uid": _text(event.data.get("post_uid")),
-            "suggested": s, "decided": d, "accepted": int(bool(s) and s == d),
-            "decided_by": _text(event.actor), "decided_at": event.at, "event_id": event.event_id,
-        }))
+        rows.append((event.case_id, name, _text(data.get("post_uid")), s, d, int(bool(s) and s == d),
+                     _text(event.actor), event.at, event.event_id))
     return rows
 
 
-def process(message: ClassifiedPost | CaseEvent) -> list[Row]:
+def table_values(message: AnyPost | AnyEvent) -> list[tuple[str, Values]]:
+    """The rows of one message as (table, values in ``COLUMNS[table]`` order)."""
     if isinstance(message, ClassifiedPost):
-        return post_rows(message)
-    rows = [event_row(message)]
-    clock = clock_row(message)
-    if clock is not None:
-        rows.append(clock)
-    rows.extend(decision_rows(message))
-    return rows
+        return [("posts", post_values(message))]
+    clock = clock_values(message)
+    out = [("case_events", event_values(message))] if clock is None else [
+        ("case_events", event_values(message)), ("clock_outcomes", clock)]
+    if "clocks" in message.data:
+        out += [("clock_outcomes", started) for started in started_clock_values(message)]
+    if "decided" in message.data:
+        out += [("suggestion_decisions", decision) for decision in decision_values(message)]
+    return out
+
+
+def _named(table: str, values: Values) -> Row:
+    return Row(table, dict(zip(COLUMNS[table], values, strict=True)))
+
+
+def post_rows(message: AnyPost) -> list[Row]:
+    return [_named("posts", post_values(message))]
+
+
+def event_row(event: AnyEvent) -> Row:
+    return _named("case_events", event_values(event))
+
+
+def clock_row(event: AnyEvent) -> Row | None:
+    values = clock_values(event)
+    return None if values is None else _named("clock_outcomes", values)
+
+
+def decision_rows(event: AnyEvent) -> list[Row]:
+    return [_named("suggestion_decisions", values) for values in decision_values(event)]
+
+
+def process(message: AnyPost | AnyEvent) -> list[Row]:
+    return [_named(table, values) for table, values in table_values(message)]

@@ -41,15 +41,19 @@ class Spool:
             self._file.close()
             raise SpoolError(f"analytics spool {path} is used by another process") from exc
         self.size = self._file.seek(0, os.SEEK_END)
+        self._names: dict[str, bytes] = {}
 
     def append(self, messages: Sequence[tuple[str, bytes]]) -> None:
         """Durable on return (fsync): only then may the caller commit the bus offsets."""
         if not messages:
             return
         parts: list[bytes] = []
+        pack, names = _HEADER.pack, self._names
         for topic, value in messages:
-            name = topic.encode("utf-8")
-            parts += (_HEADER.pack(len(name), len(value)), name, value)
+            name = names.get(topic)
+            if name is None:
+                name = names[topic] = topic.encode("utf-8")
+            parts += (pack(len(name), len(value)), name, value)
         blob = b"".join(parts)
         self._file.write(blob)
         self._file.flush()

@@ -50,3 +50,26 @@ def test_curator_decision_rows_compare_suggestion_and_decision() -> None:
 def test_hostile_event_text_is_bounded() -> None:
     rows = process(_event(CaseEventType.TRANSITION, actor="x" * 10_000, data={"blob": "я" * 200_000}))
     assert len(rows[0].values["actor"]) == 512 and len(rows[0].values["data"]) <= 65_536
+
+
+def test_clocks_started_with_an_event_become_partial_clock_outcomes() -> None:
+    """Intake reports its three detection clocks on ``opened``: one partial row each, as their own
+    clock_started events would give; entries without a kind or an aware start are skipped."""
+    due = T0 + timedelta(minutes=30)
+    good = {"kind": "reply", "clock_id": 12, "started_at": T0.isoformat(), "due_at": due.isoformat()}
+    rows = process(_event(CaseEventType.OPENED, data={"importance": "high", "clocks": [
+        good, {"kind": "routing", "clock_id": 11, "started_at": T0.isoformat(), "due_at": None},
+        {"kind": "draft", "started_at": "2026-03-02T03:00:00"}, {"started_at": T0.isoformat()}, "routing", 7]}))
+    assert [r.table for r in rows] == ["case_events", "clock_outcomes", "clock_outcomes"]
+    reply, routing = (r.values for r in rows[1:])
+    assert (reply["kind"], reply["clock_id"], reply["clause"], reply["importance"]) == ("reply", "12", "R12", "high")
+    assert (reply["started_at"], reply["due_at"], reply["stopped_at"], reply["person"]) == (T0, due, None, None)
+    assert (routing["clause"], routing["due_at"]) == ("R7.3", None)
+    started = process(_event(CaseEventType.CLOCK_STARTED, clock="reply", due_at=due,
+                             data={"clock_id": 12, "importance": "high"}))[1].values
+    assert reply == started  # the same partial row as a clock_started event
+
+
+def test_clocks_that_are_not_a_list_are_ignored() -> None:
+    assert [r.table for r in process(_event(CaseEventType.OPENED, data={"clocks": {"kind": "reply"}}))] == [
+        "case_events"]

@@ -151,3 +151,20 @@ def test_spool_reads_back_what_it_appended(tmp_path: Path) -> None:
     spool.clear()
     assert spool.read() == [] and spool.size == 0
     spool.close()
+
+
+def test_by_default_analysts_see_a_poll_within_two_seconds(store: AnalyticsStore, month: Month,
+                                                            tmp_path: Path) -> None:
+    """The stage's defaults (docs/analytics.md): an insert every 2 s, or sooner at 20,000 buffered rows."""
+    now = [0.0]
+    writer = spooled_writer(store, tmp_path / "sla.spool", clock=lambda: now[0])
+    assert (writer.max_delay_s, writer.batch_size) == (2.0, 20_000)
+    messages = bus_messages(month)
+    handle_values(writer, messages[:50])
+    now[0] = 1.9
+    handle_values(writer, messages[50:60])
+    assert store.count("case_events") == 0
+    now[0] = 2.0
+    handle_values(writer, messages[60:70])
+    assert writer.pending() == 0 and store.count("case_events") > 0
+    writer.close()
