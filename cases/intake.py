@@ -368,8 +368,9 @@ def _journal(
         if step.outcome is IntakeOutcome.EXCLUDED:
             opened["moderation"] = sorted({flag.rule for flag in step.suggestion.moderation})
         audits.append(record(session, case, SYSTEM, "opened", now, to_state=case.state, details=opened,
-                             event_type=CaseEventType.OPENED))
-        timers.announce(session, case, step.clocks, now)
+                             event_type=CaseEventType.OPENED,
+                             event_data={"clocks": timers.facts(step.clocks), "importance": case.importance}
+                             if step.clocks else None))
     return results, audits
 
 

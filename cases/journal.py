@@ -57,8 +57,11 @@ def record(
     agency: str | None = None,
     details: dict[str, Any] | None = None,
     event_type: CaseEventType = CaseEventType.TRANSITION,
+    event_data: dict[str, Any] | None = None,
 ) -> AuditRecord:
-    """Audit + event; moves the case to ``to_state`` when given. Returns the audit record it added."""
+    """Audit + event; moves the case to ``to_state`` when given. Returns the audit record it added.
+
+    ``event_data`` goes on the event only (facts the audit trail keeps elsewhere, e.g. started clocks)."""
     from_state = None if event_type == CaseEventType.OPENED else case.state
     if to_state is not None:
         case.state = to_state
@@ -79,7 +82,7 @@ def record(
         from_state=from_state,
         to_state=case.state,
         agency=agency,
-        data={"action": action, **details},
+        data={"action": action, **details, **(event_data or {})},
     )
     return audit
 

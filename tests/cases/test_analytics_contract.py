@@ -6,7 +6,7 @@ import json
 
 from cases import outbox, workflow
 from schemas import CaseEvent, CaseEventType
-from sla_tracker.analytics.processor import decision_rows
+from sla_tracker.analytics.processor import decision_rows, process
 from tests.cases.flow import CURATOR, EXECUTOR, Flow
 from tests.cases.helpers import local
 
@@ -69,3 +69,19 @@ def test_r24_stopped_clocks_name_the_person_whose_work_stopped_them(flow: Flow) 
     assert people["approval"] == CURATOR
     assert people["posting"] is None  # the publisher service posted it
     assert people["reply"] == EXECUTOR["min-zhkh"]
+
+
+def test_r7_3_r11_r13_2_detection_clocks_reach_analytics_with_the_opened_event(flow: Flow) -> None:
+    """Intake announces its three detection clocks on ``opened`` (one event per post, not four);
+    analytics still gets one started row per clock, with the clock's id and due time."""
+    case_id = flow.open("vk:-1:903", local(2, 10))
+    (opened,) = [e for e in _events(flow) if e.case_id == case_id]
+    assert opened.type == CaseEventType.OPENED
+    started = {r.values["kind"]: r.values for r in process(opened) if r.table == "clock_outcomes"}
+    clocks = {c.kind: c for c in flow.case(case_id).clocks}
+    assert set(started) == set(clocks) == {"routing", "draft", "reply"}
+    for kind, row in started.items():
+        assert (row["clock_id"], row["started_at"], row["due_at"]) == (
+            str(clocks[kind].id), clocks[kind].started_at, clocks[kind].due_at)
+    assert (started["routing"]["clause"], started["draft"]["clause"], started["reply"]["clause"]) == (
+        "R7.3", "R13.2", "R11")

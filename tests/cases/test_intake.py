@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -31,8 +33,9 @@ def test_new_post_opens_detected_case_with_detection_clocks(flow: Flow) -> None:
     assert all(c.started_at == t0 for c in case.clocks)
     events = [CaseEvent.from_bytes(r.payload) for r in outbox.pending(flow.s)]
     assert events[0].type == "opened" and events[0].case_id == case.id
-    started = {e.clock: e.due_at for e in events if e.type == "clock_started"}
-    assert started == {c.kind: c.due_at for c in case.clocks}
+    assert [e.type for e in events] == ["opened"]  # the detection clocks ride on it, not as clock_started
+    started = {c["kind"]: (c["clock_id"], datetime.fromisoformat(c["due_at"])) for c in events[0].data["clocks"]}
+    assert started == {c.kind: (c.id, c.due_at) for c in case.clocks}
 
 
 def test_repeated_delivery_is_a_noop_and_newer_version_updates(db: Db, flow: Flow) -> None:

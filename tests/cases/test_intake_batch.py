@@ -167,7 +167,8 @@ def test_r19_r22_one_batch_with_every_kind_matches_one_by_one(
     assert many == one
     repeats = many[1]["case_repeats"]
     assert [(r["case_id"], r["earlier_case_id"]) for r in repeats] == [(3, 1), (4, 1), (4, 3)]
-    assert len(many[1]["clocks"]) == 9 and len(many[1]["outbox"]) == 3 * 4 + 1 + 2
+    # 3 opened (each carrying its 3 clocks) + 1 excluded + 2 updates
+    assert len(many[1]["clocks"]) == 9 and len(many[1]["outbox"]) == 3 + 1 + 2
 
 
 def test_empty_batch_and_statement_count(db: Db, config: CaseConfig) -> None:
