@@ -2,15 +2,28 @@
 on one core, batched as the classifier stage runs it, plus p99 latency of a single post.
 
     python -m bench.classifier [--posts 5000] [--batch 256]
+    python -m bench.classifier --load-like [--fill 100000] [--posts 10000] [--batch 500] [--vary]
 
-Uses the bundled Kuzbass demo posts (our own texts), cycled with fresh uids.
+Default: the bundled Kuzbass demo posts (our own texts), cycled with fresh uids.
+
+``--load-like`` reproduces the classifier stage under ``bench.load``: posts made by
+``bench.load.make_post`` (12 templates x 14 towns x 10 streets, so most posts are near-duplicates
+of earlier ones, a "mass issue" day), a repeat index first filled with ``--fill`` such posts, then
+``--posts`` more through ``Classifier.suggest_many`` in batches of ``--batch``. Prints process CPU
+ms per post and peak RSS. ``--vary`` appends a random word to each text, so near-duplicates are no
+longer word-for-word equal (the repeat index's general path). ``digest`` hashes what the stage
+emits except the repeat links (topics, place, importance, moderation, routes) to compare code
+versions on the same seed.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
+import random
+import resource
 import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -21,7 +34,7 @@ import numpy as np
 from classifier.pipeline import Classifier
 from collectors.replay import ReplaySource
 from otklik.settings import get_settings
-from schemas import Post
+from schemas import Post, Suggestion
 
 
 def _posts(n: int) -> list[Post]:
@@ -30,12 +43,79 @@ def _posts(n: int) -> list[Post]:
     return [base[i % len(base)].model_copy(update={"uid": f"vk:-9:{i}"}) for i in range(n)]
 
 
+_VARY_WORDS = ["срочно", "помогите", "сколько можно", "доколе", "жильцы возмущены", "второй раз пишу", "ответьте",
+               "позор", "примите меры", "надоело", "просим разобраться", "где управляющая", "ждём ответа"]
+
+
+def _load_like_posts(n: int, run: str, rnd: random.Random, vary: bool) -> list[Post]:
+    from bench.load import make_post
+
+    posts = [make_post(i, run, rnd) for i in range(n)]
+    if vary:
+        posts = [p.model_copy(update={"text": f"{p.text} {rnd.choice(_VARY_WORDS)} {rnd.randint(100, 99_999)}"})
+                 for p in posts]
+    return posts
+
+
+def _fill(classifier: Classifier, posts: list[Post]) -> None:
+    """What ``suggest_many`` would leave in the repeat index, without paying for the rest of a suggestion."""
+    from classifier.normalize import normalize_text
+
+    places: dict[str, str | None] = {}
+    for post in posts:
+        if post.text not in places:
+            places[post.text] = classifier.locations.extract(post.text, None).municipality
+        classifier.repeats.add(post.uid, None, normalize_text(post.text), places[post.text], post.created_at)
+
+
+def _digest(suggestions: list[Suggestion]) -> str:
+    h = hashlib.sha256()
+    for s in suggestions:
+        h.update(s.model_dump_json(exclude={"repeats"}).encode())
+    return h.hexdigest()[:16]
+
+
+def load_like(args: argparse.Namespace) -> None:
+    rnd = random.Random(args.seed)
+    classifier = Classifier.load(get_settings().region_dir)
+    _fill(classifier, _load_like_posts(args.fill, "fill", rnd, args.vary))
+    warm = _load_like_posts(2 * args.batch, "warm", rnd, args.vary)
+    for i in range(0, len(warm), args.batch):
+        classifier.suggest_many(warm[i:i + args.batch])  # caches as a running stage would have them
+    posts = _load_like_posts(args.posts, "run", rnd, args.vary)
+    out: list[Suggestion] = []
+    cpu_started = time.process_time()
+    for i in range(0, len(posts), args.batch):
+        out.extend(classifier.suggest_many(posts[i:i + args.batch]))
+    cpu_seconds = time.process_time() - cpu_started
+    print(json.dumps({
+        "mode": "load-like" + ("+vary" if args.vary else ""), "posts": len(posts), "batch": args.batch,
+        "index_entries": len(classifier.repeats), "cpu_ms_per_post": round(cpu_seconds * 1000 / len(posts), 4),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "linked_posts_share": round(sum(1 for s in out if s.repeats) / len(out), 3),
+        "mean_links": round(sum(len(s.repeats) for s in out) / len(out), 3),
+        "digest": _digest(out), "load_average_1m": round(os.getloadavg()[0], 2),
+        "model_version": classifier.version,
+    }))
+
+
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--posts", type=int, default=5000)
-    ap.add_argument("--batch", type=int, default=256)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--posts", type=int, default=None, help="measured posts (default 5000; 10000 with --load-like)")
+    ap.add_argument("--batch", type=int, default=None, help="batch size (default 256; 500 with --load-like)")
     ap.add_argument("--latency-sample", type=int, default=500)
+    ap.add_argument("--load-like", action="store_true", help="posts and index as under bench.load")
+    ap.add_argument("--fill", type=int, default=100_000, help="--load-like: posts in the repeat index first")
+    ap.add_argument("--vary", action="store_true", help="--load-like: no two texts word-for-word equal")
+    ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
+    if args.load_like:
+        args.posts = 10_000 if args.posts is None else args.posts
+        args.batch = 500 if args.batch is None else args.batch
+        load_like(args)
+        return
+    args.posts = 5000 if args.posts is None else args.posts
+    args.batch = 256 if args.batch is None else args.batch
     classifier = Classifier.load(get_settings().region_dir)
     posts = _posts(args.posts)
     classifier.suggest_many(posts[:64])  # warm the caches as a running stage would have them

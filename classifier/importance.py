@@ -76,11 +76,23 @@ class ImportanceScorer:
     def is_cold_season(self, post: Post) -> bool:
         return post.created_at.astimezone(self.zone).month in self.cold_months
 
+    def mass_saturation(self) -> int | None:
+        """The similar-post count past which mass-ness adds nothing (its cap is reached); None if
+        it never is within reach. Counting similar posts beyond it changes no score."""
+        weight, cap = _num(self.mass, "weight", 0.3), _num(self.mass, "cap", 1.0)
+        if weight <= 0 or cap <= 0 or cap / weight > 20:
+            return None
+        n = max(1, math.ceil(2 ** (cap / weight)) - 1)
+        while weight * math.log2(1 + n) < cap:  # float rounding at the boundary
+            n += 1
+        return max(n, math.ceil(_num(self.mass, "min_similar", 2)))
+
     def score(
         self, post: Post, text: str, topic: str | None = None, similar_count: int = 0,
-        previous: Post | None = None,
+        previous: Post | None = None, similar_at_least: bool = False,
     ) -> ImportanceSuggestion:
-        """``previous`` is an earlier version of the same post, for the engagement growth rate."""
+        """``previous`` is an earlier version of the same post, for the engagement growth rate;
+        ``similar_at_least``: counting stopped at ``similar_count``, there may be more."""
         folded = text[:MAX_SCAN_CHARS].lower().replace("ё", "е")
         total = 0.0
         reasons: list[str] = []
@@ -96,7 +108,7 @@ class ImportanceScorer:
             reasons.append(f"{label}: «{text[m.start():m.end()]}»")
         total += self._social(post, previous, reasons)
         total += self._author(post, reasons)
-        total += self._mass(similar_count, reasons)
+        total += self._mass(similar_count, similar_at_least, reasons)
         if topic is not None and topic in self.topics:
             total += self.topics[topic]
             reasons.append(f"тема «{topic}»")
@@ -133,10 +145,10 @@ class ImportanceScorer:
         return min(_num(self.author, "followers_weight", 0.1) * math.log10(1 + followers),
                    _num(self.author, "cap", 0.5))
 
-    def _mass(self, similar_count: int, reasons: list[str]) -> float:
+    def _mass(self, similar_count: int, at_least: bool, reasons: list[str]) -> float:
         if similar_count < _num(self.mass, "min_similar", 2):
             return 0.0
-        reasons.append(f"массовость: {similar_count} похожих сообщений за сутки")
+        reasons.append(f"массовость: {'не менее ' if at_least else ''}{similar_count} похожих сообщений за сутки")
         return min(_num(self.mass, "weight", 0.3) * math.log2(1 + similar_count), _num(self.mass, "cap", 1.0))
 
 

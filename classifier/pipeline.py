@@ -8,7 +8,7 @@ remembered per process, so a later post on the same issue is linked to the earli
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from threadpoolctl import threadpool_limits
@@ -33,6 +33,11 @@ class Classifier:
     importance: ImportanceScorer
     repeats: RepeatIndex
     router: Router
+    mass_cap: int | None = field(init=False)
+    """Similar posts are counted up to where mass-ness saturates (R12): more changes no score."""
+
+    def __post_init__(self) -> None:
+        self.mass_cap = self.importance.mass_saturation()
 
     @classmethod
     def load(cls, region_dir: Path, model_dir: Path | None = None, repeat_window_days: int = 30) -> Classifier:
@@ -57,19 +62,23 @@ class Classifier:
         if not posts:
             return []
         model = self.stored.model
-        probs = model.proba([p.text for p in posts])
+        texts = [p.text for p in posts]
+        normalized = [normalize_text(t) for t in texts]  # once: the model's view is its prefix
+        probs = model.proba(texts, normalized)
         topics = top_k(model.heads["topic"], probs["topic"]) if "topic" in probs else [[] for _ in posts]
         agencies = top_k(model.heads["agency"], probs["agency"]) if "agency" in probs else [[] for _ in posts]
-        return [self._one(post, topics[i], agencies[i]) for i, post in enumerate(posts)]
+        return [self._one(post, normalized[i], topics[i], agencies[i]) for i, post in enumerate(posts)]
 
-    def _one(self, post: Post, topics: list[tuple[str, float]], agencies: list[tuple[str, float]]) -> Suggestion:
-        text = normalize_text(post.text)
+    def _one(self, post: Post, text: str, topics: list[tuple[str, float]],
+             agencies: list[tuple[str, float]]) -> Suggestion:
         location = self.locations.extract(post.text, post.geo)
         municipality = location.municipality
         top_topic, top_conf = topics[0] if topics else (None, 0.0)
         repeats = self.repeats.find(text, municipality, post.created_at)
-        similar = self.repeats.similar_count(text, post.created_at)
-        importance = self.importance.score(post, text, top_topic, similar)
+        cap = self.mass_cap
+        similar = self.repeats.similar_count(text, post.created_at, cap=cap)
+        importance = self.importance.score(post, text, top_topic, similar,
+                                           similar_at_least=cap is not None and similar >= cap)
         routes = self.router.route(top_topic, municipality, agencies, top_conf)
         self.repeats.add(post.uid, None, text, municipality, post.created_at)
         return Suggestion(

@@ -4,6 +4,13 @@ In-memory and incremental: an inverted index from word stems to recent posts giv
 candidates, set cosine over stems scores them; entries older than the window expire.
 Stems (a word's first letters) stand in for lemmas so that inflection does not hide a
 repeat, without paying for morphology on the hot path.
+
+Posts with the very same stems (similarity 1.0, the best any candidate can score) are also
+chained, most recently indexed first. On a mass-issue day most posts repeat an earlier one
+word for word; when that chain alone fills the answer (``limit`` links for ``find``, ``cap``
+similar posts for ``similar_count``) the inverted index is not consulted at all, since
+nothing it could add would rank higher. The chain also finds word-for-word repeats that
+the inverted index's recency bound per stem had cut off.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import math
 import re
 import sys
 from collections import Counter, deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
@@ -21,6 +29,7 @@ from schemas import RepeatCandidate
 STEM_LEN = 5
 RAREST_STEMS = 8
 MAX_CANDIDATES = 100
+"""Also how far the chain of identical posts is walked (its most recently indexed posts)."""
 SIMILAR_THRESHOLD = 0.4
 """Mass-ness (R12) counts looser matches than R19 repeat links."""
 MAX_SCAN_CHARS = 5_000
@@ -41,14 +50,17 @@ def stems(text: str) -> frozenset[str]:
 
 @dataclass(slots=True)
 class _Entry:
-    """A remembered post; stems are a tuple of interned strings (shared with the postings' keys),
-    a third of the memory of a frozenset of private copies."""
+    """A remembered post; stems are a sorted tuple of interned strings (shared with the postings'
+    keys), a third of the memory of a frozenset of private copies, and equal for equal stem sets.
+    ``older``/``newer`` link the entries with the same stems (-1: none)."""
 
     uid: str
     case_id: int | None
     stems: tuple[str, ...]
     location: str | None
     at: datetime
+    older: int = -1
+    newer: int = -1
 
 
 class RepeatIndex:
@@ -68,12 +80,16 @@ class RepeatIndex:
         self._by_uid: dict[str, int] = {}
         # stem -> entry ids in insertion order (ids grow with time): the newest are at the end
         self._postings: dict[str, dict[int, None]] = {}
+        # hash of the stems tuple -> newest entry id with those stems (its chain runs through ``older``)
+        self._same: dict[int, int] = {}
         self._order: deque[tuple[datetime, int]] = deque()
         self._next_id = 0
         self._latest: datetime | None = None
         self._floor = min(threshold, SIMILAR_THRESHOLD)
         self._version = 0
         self._memo: tuple[tuple[str, datetime, int], list[tuple[_Entry, float]]] | None = None
+        # The pipeline asks find, similar_count and add about one text in a row: stems once.
+        self._stems_memo: tuple[str, tuple[str, ...], frozenset[str]] = ("", (), frozenset())
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -86,42 +102,90 @@ class RepeatIndex:
         entry_id = self._next_id
         self._next_id += 1
         self._version += 1
-        entry = _Entry(uid, case_id, tuple(map(sys.intern, stems(text))), location_code, at)
+        key, _ = self._stems(text)
+        entry = _Entry(uid, case_id, key, location_code, at)
         self._entries[entry_id] = entry
         self._by_uid[uid] = entry_id
-        for s in entry.stems:
+        for s in key:
             self._postings.setdefault(s, {})[entry_id] = None
+        if key:
+            sig = hash(key)
+            newest = self._same.get(sig)
+            if newest is not None:
+                entry.older = newest
+                self._entries[newest].newer = entry_id
+            self._same[sig] = entry_id
         self._order.append((at, entry_id))
         if self._latest is None or at > self._latest:
             self._latest = at
         self._expire()
 
     def find(self, text: str, location_code: str | None, at: datetime, limit: int = 5) -> list[RepeatCandidate]:
-        """Earlier posts on the same issue within the window, most similar first."""
+        """Earlier posts on the same issue within the window, most similar first, then newest.
+
+        Word-for-word repeats (similarity 1.0) come first from their chain; only when fewer
+        than ``limit`` of them qualify is the inverted index searched for looser ones.
+        """
         _require_aware(at)
+        if limit <= 0:
+            return []
+        key = self._stems(text)[0]
         out: list[tuple[float, _Entry, bool]] = []
-        for entry, sim in self._scan(text, at):
-            if sim < self.threshold:
-                continue
-            same_place = location_code is not None and entry.location == location_code
-            if location_code is not None and entry.location is not None and not same_place:
-                continue
-            # Without a shared place only a near-verbatim repeat counts.
-            if not same_place and sim < max(0.75, self.threshold):
-                continue
-            out.append((sim, entry, same_place))
+        walked: set[str] = set()
+        for entry in self._same_stems(key, at - self.window, at):
+            walked.add(entry.uid)
+            out.extend(self._links(((entry, 1.0),), location_code))
+            if len(out) >= limit:
+                break
+        else:
+            found = self._scan(text, at)
+            out.extend(self._links([(e, sim) for e, sim in found if e.uid not in walked] if walked else found,
+                                   location_code))
         out.sort(key=lambda t: (-t[0], -t[1].at.timestamp()))
         return [RepeatCandidate(uid=e.uid, case_id=e.case_id, similarity=round(min(s, 1.0), 4),
                                 reason=_reason(s, same_place, location_code, (at - e.at).total_seconds() / 86400))
                 for s, e, same_place in out[:limit]]
 
-    def similar_count(self, text: str, at: datetime, hours: int = 24, threshold: float = SIMILAR_THRESHOLD) -> int:
-        """How many posts of the last ``hours`` talk about the same thing (R12 mass-ness), any place."""
+    def similar_count(self, text: str, at: datetime, hours: int = 24, threshold: float = SIMILAR_THRESHOLD,
+                      cap: int | None = None) -> int:
+        """How many posts of the last ``hours`` talk about the same thing (R12 mass-ness), any place.
+
+        With ``cap`` counting stops there, so ``cap`` means "at least ``cap``": mass-ness
+        saturates long before the candidates run out, and word-for-word repeats alone often
+        reach it without a search of the inverted index.
+        """
         _require_aware(at)
+        if cap is not None and cap < 1:
+            raise ValueError("cap must be positive")
         since = at - timedelta(hours=hours)
+        exact: set[str] = set()
+        if threshold <= 1.0:
+            for entry in self._same_stems(self._stems(text)[0], max(since, at - self.window), at):
+                exact.add(entry.uid)
+                if cap is not None and len(exact) >= cap:
+                    return cap
         if since >= at - self.window and threshold >= self._floor:
-            return sum(1 for entry, sim in self._scan(text, at) if sim >= threshold and entry.at >= since)
-        return len(self._similar(stems(text), since, at, threshold))
+            found = (entry for entry, sim in self._scan(text, at) if sim >= threshold and entry.at >= since)
+        else:
+            found = (entry for entry, _ in self._similar(self._stems(text)[1], since, at, threshold))
+        n = len(exact.union(entry.uid for entry in found)) if exact else sum(1 for _ in found)
+        return n if cap is None else min(n, cap)
+
+    def _links(self, found: Iterable[tuple[_Entry, float]],
+               location_code: str | None) -> Iterator[tuple[float, _Entry, bool]]:
+        """The R19 rules: similar enough, no other known place, and without a shared place near-verbatim."""
+        threshold = self.threshold
+        loose = max(0.75, threshold)
+        for entry, sim in found:
+            if sim < threshold:
+                continue
+            same_place = location_code is not None and entry.location == location_code
+            if location_code is not None and entry.location is not None and not same_place:
+                continue
+            # Without a shared place only a near-verbatim repeat counts.
+            if not same_place and sim < loose:
+                continue
+            yield sim, entry, same_place
 
     def _scan(self, text: str, at: datetime) -> list[tuple[_Entry, float]]:
         """Everything similar enough for ``find`` or ``similar_count``, memoised for one text.
@@ -132,9 +196,37 @@ class RepeatIndex:
         key = (text, at, self._version)
         if self._memo is not None and self._memo[0] == key:
             return self._memo[1]
-        found = self._similar(stems(text), at - self.window, at, self._floor)
+        found = self._similar(self._stems(text)[1], at - self.window, at, self._floor)
         self._memo = (key, found)
         return found
+
+    def _same_stems(self, key: tuple[str, ...], since: datetime, until: datetime) -> Iterator[_Entry]:
+        """Posts in [since, until] with exactly these stems, most recently indexed first.
+
+        Walks at most ``recent_per_stem`` (and ``MAX_CANDIDATES``) links of the chain: the same
+        recency bound as a posting of the inverted index.
+        """
+        if not key:
+            return
+        entries = self._entries
+        entry_id = self._same.get(hash(key), -1)
+        steps = min(MAX_CANDIDATES, self.recent_per_stem)
+        while entry_id >= 0 and steps > 0:
+            entry = entries[entry_id]
+            if entry.stems == key and since <= entry.at <= until:  # a hash collision is skipped
+                yield entry
+            entry_id = entry.older
+            steps -= 1
+
+    def _stems(self, text: str) -> tuple[tuple[str, ...], frozenset[str]]:
+        """Stems of ``text`` as the sorted interned key and as a set; the last text's are remembered."""
+        memo = self._stems_memo
+        if memo[0] is text or memo[0] == text:
+            return memo[1], memo[2]
+        found = stems(text)
+        key = tuple(sorted(map(sys.intern, found)))
+        self._stems_memo = (text, key, found)
+        return key, found
 
     # -- internals ----------------------------------------------------------------------------
     def _similar(
@@ -160,20 +252,22 @@ class RepeatIndex:
         for posting in postings:
             shared.update(posting.keys() if len(posting) <= cap else islice(reversed(posting), cap))
         need = max(1 if len(postings) < 3 else 2, int(threshold * len(postings)))
-        out: list[tuple[_Entry, float]] = []
         # Filter first: most ids share one stem only, and sorting all of them was the cost.
         # (-shared stems, id) sorts natively: most shared first, then oldest, as before.
         enough = [(-n, entry_id) for entry_id, n in shared.items() if n >= need]
         if len(enough) > MAX_CANDIDATES:
             enough.sort()
             del enough[MAX_CANDIDATES:]
+        out: list[tuple[_Entry, float]] = []
+        entries = self._entries
+        common = query.intersection
+        size = len(query)
         for _, entry_id in enough:
-            entry = self._entries[entry_id]
-            if not since <= entry.at <= until:
-                continue
-            sim = len(query.intersection(entry.stems)) / math.sqrt(len(query) * len(entry.stems))
-            if sim >= threshold:
-                out.append((entry, sim))
+            entry = entries[entry_id]
+            if since <= entry.at <= until:
+                sim = len(common(entry.stems)) / math.sqrt(size * len(entry.stems))
+                if sim >= threshold:
+                    out.append((entry, sim))
         return out
 
     def _remove(self, entry_id: int) -> None:
@@ -183,6 +277,16 @@ class RepeatIndex:
         self._version += 1
         if self._by_uid.get(entry.uid) == entry_id:
             del self._by_uid[entry.uid]
+        if entry.older >= 0:
+            self._entries[entry.older].newer = entry.newer
+        if entry.newer >= 0:
+            self._entries[entry.newer].older = entry.older
+        elif entry.stems:
+            sig = hash(entry.stems)
+            if entry.older >= 0:
+                self._same[sig] = entry.older
+            else:
+                del self._same[sig]
         for s in entry.stems:
             posting = self._postings.get(s)
             if posting is not None:

@@ -26,6 +26,8 @@ _MARKER_RE = "|".join(f"(?P<m{i}>{pat})" for i, (pat, _) in enumerate(_MARKERS))
 _NAME = r"(?:\d{1,2}-?(?:я|й|го|ой|ая)\s)?[А-ЯЁа-яё][А-ЯЁа-яё\-]{1,40}(?:\s[А-ЯЁ][А-ЯЁа-яё\-]{1,40}){0,2}"
 _HOUSE = r"(?:\s*,?\s*(?:д\.|дом[а-я]{0,2})?\s*(?P<house>\d{1,4}(?:\s?[а-дА-Д](?![а-яА-Я]))?(?:/\d{1,4})?))?"
 _STREET_RE = re.compile(rf"(?:{_MARKER_RE})\s*(?P<name>{_NAME}){_HOUSE}", re.IGNORECASE)
+_MARKER_GROUPS = tuple((_STREET_RE.groupindex[f"m{i}"], abbr) for i, (_, abbr) in enumerate(_MARKERS))
+"""(group number, abbreviation) per marker: looking a group up by number, not by a formatted name."""
 # The full street regex is tried only where a marker can start (found on lower-cased text
 # without IGNORECASE): about 5x faster than letting it scan the whole post.
 _MARKER_START_RE = re.compile(r"(?:^|[^а-яёa-z0-9])(ул|пр|пер|б-р|бул|ш|пл|наб|мкр|микрор|тракт)")
@@ -76,7 +78,7 @@ def find_streets(text: str, known_streets: Container[str], place_forms: Containe
         if m is None:
             continue
         last_end = m.end()
-        abbr = next(_MARKERS[i][1] for i in range(len(_MARKERS)) if m.group(f"m{i}"))
+        abbr = next(abbr for group, abbr in _MARKER_GROUPS if m.group(group))
         name = m.group("name")
         words = name.split()
         # Lower-case continuation words are the sentence, not the street name.

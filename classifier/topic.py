@@ -43,9 +43,14 @@ variant gained beyond fold noise (classifier/README.md lists the variants)."""
 EMBEDDING_C = 10.0
 
 
-def prepare(texts: Sequence[str]) -> tuple[list[str], list[list[str]]]:
-    """Cleaned text (character view) and its word tokens (word and embedding views), computed once."""
-    cleaned = [model_text(t) for t in texts]
+def prepare(texts: Sequence[str], normalized: Sequence[str] | None = None) -> tuple[list[str], list[list[str]]]:
+    """Cleaned text (character view) and its word tokens (word and embedding views), computed once.
+
+    ``normalized``: ``normalize_text`` of each text, when the caller has computed it anyway."""
+    if normalized is None:
+        cleaned = [model_text(t) for t in texts]
+    else:
+        cleaned = [model_text(t, n) for t, n in zip(texts, normalized, strict=True)]
     return cleaned, [tokens(c) for c in cleaned]
 
 
@@ -196,8 +201,9 @@ class TopicModel:
                 blends[name] = blend
         return cls(features, heads, blends)
 
-    def proba(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
-        cleaned, token_lists = prepare(texts)
+    def proba(self, texts: Sequence[str], normalized: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+        """``normalized``: ``normalize_text`` of each text, if already computed (see ``prepare``)."""
+        cleaned, token_lists = prepare(texts, normalized)
         x = self.features.transform_prepared(cleaned, token_lists)
         out = {name: head.proba(x) for name, head in self.heads.items()}
         blends: dict[str, EmbeddingHead] = self.__dict__.get("blends") or {}  # models pickled before blends
@@ -224,5 +230,9 @@ def _with_label_rows(features: Features, x: sparse.csr_matrix, y: Sequence[str])
 
 
 def top_k(head: Head, probs: np.ndarray, k: int = 3) -> list[list[tuple[str, float]]]:
+    """The ``k`` likeliest classes per row; names and values converted in bulk, not per element."""
     order = np.argsort(-probs, axis=1)[:, :k]
-    return [[(str(head.classes[j]), float(row[j])) for j in idx] for row, idx in zip(probs, order, strict=True)]
+    names = head.classes[order].tolist()
+    values = np.take_along_axis(probs, order, axis=1).tolist()
+    return [list(zip(map(str, row_names), row_values, strict=True))
+            for row_names, row_values in zip(names, values, strict=True)]

@@ -145,3 +145,23 @@ def test_tune_threshold_edge_cases():
 )
 def test_cue_stems_do_not_fire_inside_other_words(scorer, text):
     assert scorer.score(post(), text).reasons == []
+
+
+def test_r12_mass_saturation_is_where_more_similar_posts_change_no_score(scorer):
+    n = scorer.mass_saturation()
+    assert n is not None and n >= 2
+    at_cap = scorer.score(post(), "нет воды", similar_count=n).score
+    assert scorer.score(post(), "нет воды", similar_count=n * 10).score == at_cap
+    assert scorer.score(post(), "нет воды", similar_count=n - 1).score < at_cap
+
+
+def test_r12_capped_similar_count_is_reported_as_a_lower_bound(scorer):
+    capped = scorer.score(post(), "нет воды", similar_count=10, similar_at_least=True)
+    assert "массовость: не менее 10 похожих сообщений за сутки" in capped.reasons
+    assert capped.score == scorer.score(post(), "нет воды", similar_count=10).score
+
+
+def test_r12_mass_saturation_out_of_reach_means_no_cap(tmp_path):
+    (tmp_path / "importance.yaml").write_text("threshold: 1\nmass: {weight: 0.01, cap: 1.0}\n")
+    (tmp_path / "region.yaml").write_text("zone: Asia/Novokuznetsk\n")
+    assert ImportanceScorer.load(tmp_path).mass_saturation() is None

@@ -69,3 +69,20 @@ def test_non_string_input_is_a_clear_error():
 
 def test_strip_markup_keeps_plain_text_unchanged():
     assert strip_markup("обычный текст без разметки") == "обычный текст без разметки"
+
+
+def test_model_text_reuses_the_pipelines_normalisation_exactly() -> None:
+    """The pipeline hands the model its normalize_text result; the model's view must not change."""
+    from classifier.text import MODEL_TEXT_CHARS, model_text
+
+    samples = [
+        "Кемерово, ул. Весенняя: нет <b>горячей</b> воды, &lt;УК&gt; молчит №5 Ёлки",
+        "Новокузнецк\u200b — ПРОКОПЬЕВСК  \n\n яма\u00ad на дороге ﬁ ＡＢＣ",
+        "Белово " + "ё" * (MODEL_TEXT_CHARS + 500),
+        "Юрга " * (MODEL_TEXT_CHARS // 4),  # raw text just under the model's raw bound
+        "Топки " * (MODEL_TEXT_CHARS // 2),  # over it: the model normalises its own prefix
+        "ﷺ" * (MODEL_TEXT_CHARS * 2),  # NFKC expands each character
+        "",
+    ]
+    for text in samples:
+        assert model_text(text, normalize_text(text)) == model_text(text)

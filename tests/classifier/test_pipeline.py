@@ -61,3 +61,14 @@ def test_batch_equals_one_by_one_topics(classifier: Classifier) -> None:
 def test_hostile_text_is_bounded_and_never_crashes(classifier: Classifier) -> None:
     s = classifier.suggest(_post("vk:-3:1", "<script>alert(1)</script>" + "ы" * 19_000 + " \u202e\u0000"))
     assert s.topics
+
+
+def test_r12_r19_mass_of_verbatim_posts_counts_at_least_the_saturation(classifier: Classifier) -> None:
+    text = "Прокопьевск, ул. Шахтёров 7: нет горячей воды пятый день, управляющая компания молчит"
+    cap = classifier.mass_cap
+    assert cap is not None
+    out = classifier.suggest_many([_post(f"vk:-5:{i}", text, at=WINTER + timedelta(minutes=i))
+                                   for i in range(cap + 3)])
+    assert [r.uid for r in out[-1].repeats] == [f"vk:-5:{i}" for i in range(cap + 1, cap - 4, -1)]
+    assert f"массовость: не менее {cap} похожих сообщений за сутки" in out[-1].importance.reasons
+    assert f"массовость: {cap - 1} похожих сообщений за сутки" in out[cap - 1].importance.reasons

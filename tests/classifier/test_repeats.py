@@ -133,3 +133,65 @@ def test_r19_candidates_most_similar_first_then_newest():
     idx.add("vk:1:far", 3, WATER + " и отопления тоже нет, батареи холодные", "novokuznetsk", T0 + timedelta(days=2))
     uids = [c.uid for c in idx.find(WATER, "novokuznetsk", T0 + timedelta(days=3))]
     assert uids == ["vk:1:new", "vk:1:old", "vk:1:far"]
+
+
+def test_r19_verbatim_repeats_link_the_newest_without_the_inverted_index():
+    """A word-for-word repeat scores 1.0, the best possible: the newest such posts are the answer."""
+    idx = RepeatIndex(window_days=30)
+    for i in range(30):
+        idx.add(f"vk:1:{i}", i, WATER, "novokuznetsk", T0 + timedelta(minutes=i))
+    idx.add("vk:1:loose", 99, WATER_AGAIN, "novokuznetsk", T0 + timedelta(minutes=40))
+    idx._postings.clear()  # the chain of identical stems alone must answer
+    found = idx.find(WATER, "novokuznetsk", T0 + timedelta(hours=1))
+    assert [c.uid for c in found] == [f"vk:1:{i}" for i in range(29, 24, -1)]
+    assert all(c.similarity == 1.0 and "то же место" in c.reason for c in found)
+
+
+def test_r19_few_verbatim_repeats_are_completed_by_looser_ones():
+    idx = RepeatIndex(window_days=30)
+    idx.add("vk:1:same", 1, WATER, "novokuznetsk", T0)
+    idx.add("vk:1:loose", 2, WATER_AGAIN, "novokuznetsk", T0 + timedelta(minutes=5))
+    idx.add("vk:1:elsewhere", 3, WATER, "kemerovo", T0 + timedelta(minutes=6))
+    found = idx.find(WATER, "novokuznetsk", T0 + timedelta(hours=1))
+    assert [c.uid for c in found] == ["vk:1:same", "vk:1:loose"]
+    assert found[0].similarity == 1.0 > found[1].similarity
+
+
+def test_r19_verbatim_repeat_at_another_known_place_is_not_linked():
+    idx = RepeatIndex(window_days=30)
+    for i in range(6):
+        idx.add(f"vk:1:{i}", i, WATER, "kemerovo", T0 + timedelta(minutes=i))
+    assert idx.find(WATER, "novokuznetsk", T0 + timedelta(hours=1)) == []
+    assert [c.uid for c in idx.find(WATER, None, T0 + timedelta(hours=1), limit=2)] == ["vk:1:5", "vk:1:4"]
+
+
+def test_r19_chain_survives_removal_expiry_and_replacement():
+    idx = RepeatIndex(window_days=1, max_entries=4)
+    for i in range(6):  # the two oldest are forgotten past max_entries
+        idx.add(f"vk:1:{i}", i, WATER, "novokuznetsk", T0 + timedelta(minutes=i))
+    idx.add("vk:1:3", 3, POTHOLE, "kemerovo", T0 + timedelta(minutes=10))  # a new version, other text
+    uids = [c.uid for c in idx.find(WATER, "novokuznetsk", T0 + timedelta(hours=1), limit=10)]
+    assert uids == ["vk:1:5", "vk:1:4", "vk:1:2"]
+    idx.add("vk:1:9", 9, POTHOLE, "kemerovo", T0 + timedelta(days=2))  # everything before expires
+    assert idx.find(WATER, "novokuznetsk", T0 + timedelta(days=2)) == []
+    assert idx._same.keys() == {hash(idx._stems(POTHOLE)[0])}
+
+
+def test_r12_similar_count_cap_means_at_least():
+    idx = RepeatIndex(window_days=30)
+    for i in range(15):
+        idx.add(f"vk:1:{i}", None, WATER, None, T0 + timedelta(minutes=i))
+    at = T0 + timedelta(hours=1)
+    assert idx.similar_count(WATER, at) == 15
+    assert idx.similar_count(WATER, at, cap=10) == 10
+    assert idx.similar_count(WATER, at, cap=20) == 15
+    assert idx.similar_count(WATER, T0 + timedelta(days=2), cap=10) == 0  # older than a day
+    with pytest.raises(ValueError, match="cap"):
+        idx.similar_count(WATER, at, cap=0)
+
+
+def test_r12_similar_count_joins_verbatim_and_looser_posts_once_each():
+    idx = RepeatIndex(window_days=30)
+    idx.add("vk:1:1", None, WATER, None, T0)
+    idx.add("vk:1:2", None, WATER_AGAIN, None, T0 + timedelta(minutes=1))
+    assert idx.similar_count(WATER, T0 + timedelta(hours=1), cap=10) == 2

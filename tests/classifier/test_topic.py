@@ -119,3 +119,20 @@ def test_label_rows_add_each_topic_name_to_its_own_topic(model) -> None:
     assert x2.shape[0] == 2 + 2 * LABEL_ROW_REPEATS
     assert y2[2:] == ["Дороги", "Нет отопления"] * LABEL_ROW_REPEATS
     assert (x2[2] != model.features.transform(["Дороги"])).nnz == 0
+
+
+def test_top_k_equals_the_per_element_ranking() -> None:
+    import numpy as np
+    from scipy import sparse
+
+    from classifier.topic import Head, top_k
+
+    rng = np.random.default_rng(0)
+    probs = rng.random((7, 12)).astype(np.float32)
+    probs[3, 4] = probs[3, 5]  # a tie ranks like argsort does
+    head = Head(np.array([f"тема {i}" for i in range(12)]), sparse.csr_matrix((12, 3)), np.zeros(12))
+    order = np.argsort(-probs, axis=1)[:, :3]
+    expected = [[(str(head.classes[j]), float(row[j])) for j in idx] for row, idx in zip(probs, order, strict=True)]
+    got = top_k(head, probs)
+    assert got == expected
+    assert all(type(name) is str and type(p) is float for row in got for name, p in row)
