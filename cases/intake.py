@@ -212,47 +212,38 @@ def _open_cases(
     return suggestions, cases
 
 
-def _link_repeats(session: Session, steps: list[_Step], known: dict[str, _Known]) -> dict[int, list[int]]:
+def _link_repeats(session: Session, steps: list[_Step], known: dict[str, _Known], attach: bool) -> dict[int, list[int]]:
     """R19.1: the classifier's repeat candidates become links when the earlier case exists at that point.
 
-    The batch's own cases are looked up in memory, the rest with at most two queries for the whole batch;
+    The batch's own cases are looked up in memory, the rest with at most two id-only queries for the whole
+    batch (loading the earlier cases as objects was a tenth of intake's CPU once most posts are repeats);
     a case opened later in the same batch does not exist yet for an earlier post, exactly as when the
-    posts come one by one."""
+    posts come one by one. With ``attach`` the new cases' ``repeat_of`` is set to match the link rows."""
     opening = [(i, s) for i, s in enumerate(steps) if s.outcome in (IntakeOutcome.OPENED, IntakeOutcome.EXCLUDED)]
     born = {s.known.case.id: i for i, s in opening if s.known.case is not None}
-    by_id: dict[int, Case] = {s.known.case.id: s.known.case for _, s in opening if s.known.case is not None}
-    by_uid: dict[str, Case] = {uid: k.case for uid, k in known.items() if k.case is not None}
-    ids = {c.case_id for _, s in opening for c in s.suggestion.repeats if c.case_id is not None} - set(by_id)
+    case_ids: set[int] = set(born)
+    by_uid: dict[str, int] = {uid: k.case.id for uid, k in known.items() if k.case is not None}
+    ids = {c.case_id for _, s in opening for c in s.suggestion.repeats if c.case_id is not None} - case_ids
     uids = {c.uid for _, s in opening for c in s.suggestion.repeats} - set(by_uid)
     with session.no_autoflush:
         if ids:
-            by_id.update((c.id, c) for c in session.scalars(select(Case).where(_one_of(session, Case.id, ids))))
+            case_ids.update(session.scalars(select(Case.id).where(_one_of(session, Case.id, ids))))
         if uids:
-            query = (
-                select(Case, PostRow.uid)
-                .join(PostRow, Case.post_id == PostRow.id)
-                .where(_one_of(session, PostRow.uid, uids))
-            )
-            by_uid.update((uid, case) for case, uid in session.execute(query).all())
+            query = select(PostRow.uid, Case.id).join(Case, Case.post_id == PostRow.id)
+            by_uid.update((uid, id_) for uid, id_ in session.execute(query.where(_one_of(session, PostRow.uid, uids))))
     linked: dict[int, list[int]] = {}
     for index, step in opening:
         case = step.known.case
         assert case is not None
         links = linked.setdefault(index, [])
-        earlier_cases: list[Case] = []
-
-        def visible(candidate: Case | None, at: int = index) -> Case | None:
-            return candidate if candidate is not None and born.get(candidate.id, -1) < at else None
-
         for cand in step.suggestion.repeats:
-            earlier = visible(by_id.get(cand.case_id)) if cand.case_id is not None else None
-            if earlier is None:
-                earlier = visible(by_uid.get(cand.uid))
-            if earlier is not None and earlier.id != case.id and earlier.id not in links:
-                earlier_cases.append(earlier)
-                links.append(earlier.id)
-        # The link rows go in by one executemany (``_insert_links``); the collection is set to match them.
-        set_committed_value(case, "repeat_of", earlier_cases)
+            earlier = cand.case_id if cand.case_id in case_ids else None
+            if earlier is None or born.get(earlier, -1) >= index:
+                earlier = by_uid.get(cand.uid)
+            if earlier is not None and born.get(earlier, -1) < index and earlier != case.id and earlier not in links:
+                links.append(earlier)
+        if attach:  # the link rows go in by one executemany (``_insert_links``); the collection matches them
+            set_committed_value(case, "repeat_of", [session.get(Case, earlier) for earlier in links])
     return linked
 
 
@@ -311,7 +302,7 @@ def intake_many(
         suggestions, cases = _open_cases(session, steps, now, config, attach=not postgres)
         _assign_ids(session, suggestions)
         _assign_ids(session, cases)
-        linked = _link_repeats(session, steps, known)
+        linked = _link_repeats(session, steps, known, attach=not postgres)
         due_cache: timers.DueCache = {}
         clocks: list[Clock] = []
         for step in steps:
