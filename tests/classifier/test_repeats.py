@@ -195,3 +195,15 @@ def test_r12_similar_count_joins_verbatim_and_looser_posts_once_each():
     idx.add("vk:1:1", None, WATER, None, T0)
     idx.add("vk:1:2", None, WATER_AGAIN, None, T0 + timedelta(minutes=1))
     assert idx.similar_count(WATER, T0 + timedelta(hours=1), cap=10) == 2
+
+
+def test_index_entries_are_left_alone_by_the_garbage_collector() -> None:
+    """Half a million tracked entries made every full collection walk them all (docs: repeats.py)."""
+    import gc
+
+    idx = RepeatIndex()
+    for i in range(3):
+        idx.add(f"vk:1:{i}", None, WATER, "novokuznetsk", T0 + timedelta(minutes=i))
+    gc.collect()
+    gc.collect()  # a tuple is untracked once its items are: the stems tuple first, then the entry
+    assert idx._entries and not any(gc.is_tracked(entry) for entry in idx._entries.values())
