@@ -77,8 +77,6 @@ def _data_encoder() -> Callable[[dict[str, Any]], str]:
 
 _encode_data = _data_encoder()
 
-AnyEvent: TypeAlias = CaseEvent
-AnyPost: TypeAlias = ClassifiedPost
 Values: TypeAlias = tuple[Any, ...]
 
 
@@ -115,7 +113,7 @@ def _minutes(value: Any) -> float | None:
     return minutes if minutes >= 0 else None
 
 
-def post_values(message: AnyPost) -> Values:
+def post_values(message: ClassifiedPost) -> Values:
     post, suggestion = message.post, message.suggestion
     top = suggestion.topics[0] if suggestion.topics else None
     return (
@@ -127,7 +125,7 @@ def post_values(message: AnyPost) -> Values:
     )
 
 
-def event_values(event: AnyEvent) -> Values:
+def event_values(event: CaseEvent) -> Values:
     # ``(field or "")[:M]`` is ``_text(field)`` for the ``str | None`` fields, without a call per field
     m, data = MAX_FIELD_CHARS, event.data
     return (
@@ -137,7 +135,7 @@ def event_values(event: AnyEvent) -> Values:
     )
 
 
-def clock_values(event: AnyEvent) -> Values | None:
+def clock_values(event: CaseEvent) -> Values | None:
     """A partial clock outcome; the table's min/max columns fold partials into one row per clock."""
     kind = event.clock
     type_ = event.type
@@ -164,11 +162,21 @@ def clock_values(event: AnyEvent) -> Values | None:
     elif type_ == CaseEventType.CLOCK_BREACHED:
         breached = 1
         breached_at = event.at
+    return _clock_values(event, kind, data.get("clock_id", ""), importance, event.due_at,
+                         person=_opt_text(data.get("person") or event.actor), clause=_opt_text(data.get("clause")),
+                         started_at=started_at, stopped_at=stopped_at, working_minutes=working_minutes,
+                         warned=warned, breached=breached, breached_at=breached_at)
+
+
+def _clock_values(event: CaseEvent, kind: str, clock_id: Any, importance: str | None, due_at: datetime | None, *,
+                  person: str | None = None, clause: str | None = None, started_at: datetime | None = None,
+                  stopped_at: datetime | None = None, working_minutes: float | None = None, warned: int = 0,
+                  breached: int = 0, breached_at: datetime | None = None) -> Values:
+    """One partial ``clock_outcomes`` row in ``CLOCK_OUTCOMES`` order."""
     return (
-        event.case_id, (event.agency or "")[:MAX_FIELD_CHARS], kind[:MAX_FIELD_CHARS], _text(data.get("clock_id", "")),
-        _opt_text(data.get("person") or event.actor),
-        _opt_text(data.get("clause")) or clause_for(kind, importance) or None,  # clause ids are short
-        importance, started_at, event.due_at, stopped_at, working_minutes, warned, breached, breached_at,
+        event.case_id, (event.agency or "")[:MAX_FIELD_CHARS], kind[:MAX_FIELD_CHARS], _text(clock_id), person,
+        clause or clause_for(kind, importance) or None,  # clause ids are short
+        importance, started_at, due_at, stopped_at, working_minutes, warned, breached, breached_at,
     )
 
 
@@ -182,7 +190,7 @@ def _instant(value: Any) -> datetime | None:
     return at if at.tzinfo is not None else None
 
 
-def started_clock_values(event: AnyEvent) -> list[Values]:
+def started_clock_values(event: CaseEvent) -> list[Values]:
     """Clocks an event reports as started with it (``data["clocks"]``: intake's ``opened`` carries the
     three detection clocks); each is the partial row its own ``clock_started`` event would give.
     An entry without a kind or an aware start instant is skipped, not guessed."""
@@ -190,7 +198,6 @@ def started_clock_values(event: AnyEvent) -> list[Values]:
     if not isinstance(clocks, list):
         return []
     importance = _opt_text(event.data.get("importance"))
-    agency = (event.agency or "")[:MAX_FIELD_CHARS]
     rows: list[Values] = []
     for fact in clocks:
         if not isinstance(fact, dict):
@@ -198,13 +205,12 @@ def started_clock_values(event: AnyEvent) -> list[Values]:
         kind, started = fact.get("kind"), _instant(fact.get("started_at"))
         if not isinstance(kind, str) or not kind or started is None:
             continue
-        rows.append((event.case_id, agency, kind[:MAX_FIELD_CHARS], _text(fact.get("clock_id", "")), None,
-                     clause_for(kind, importance) or None, importance, started, _instant(fact.get("due_at")),
-                     None, None, 0, 0, None))
+        rows.append(_clock_values(event, kind, fact.get("clock_id", ""), importance, _instant(fact.get("due_at")),
+                                  started_at=started))
     return rows
 
 
-def decision_values(event: AnyEvent) -> list[Values]:
+def decision_values(event: CaseEvent) -> list[Values]:
     """The curator's R7.1 decision next to what the system suggested, one row per field."""
     data = event.data
     if "decided" not in data:
@@ -222,13 +228,14 @@ def decision_values(event: AnyEvent) -> list[Values]:
     return rows
 
 
-def table_values(message: AnyPost | AnyEvent) -> list[tuple[str, Values]]:
+def table_values(message: ClassifiedPost | CaseEvent) -> list[tuple[str, Values]]:
     """The rows of one message as (table, values in ``COLUMNS[table]`` order)."""
     if isinstance(message, ClassifiedPost):
         return [("posts", post_values(message))]
+    out: list[tuple[str, Values]] = [("case_events", event_values(message))]
     clock = clock_values(message)
-    out = [("case_events", event_values(message))] if clock is None else [
-        ("case_events", event_values(message)), ("clock_outcomes", clock)]
+    if clock is not None:
+        out.append(("clock_outcomes", clock))
     if "clocks" in message.data:
         out += [("clock_outcomes", started) for started in started_clock_values(message)]
     if "decided" in message.data:
@@ -240,22 +247,22 @@ def _named(table: str, values: Values) -> Row:
     return Row(table, dict(zip(COLUMNS[table], values, strict=True)))
 
 
-def post_rows(message: AnyPost) -> list[Row]:
+def post_rows(message: ClassifiedPost) -> list[Row]:
     return [_named("posts", post_values(message))]
 
 
-def event_row(event: AnyEvent) -> Row:
+def event_row(event: CaseEvent) -> Row:
     return _named("case_events", event_values(event))
 
 
-def clock_row(event: AnyEvent) -> Row | None:
+def clock_row(event: CaseEvent) -> Row | None:
     values = clock_values(event)
     return None if values is None else _named("clock_outcomes", values)
 
 
-def decision_rows(event: AnyEvent) -> list[Row]:
+def decision_rows(event: CaseEvent) -> list[Row]:
     return [_named("suggestion_decisions", values) for values in decision_values(event)]
 
 
-def process(message: AnyPost | AnyEvent) -> list[Row]:
+def process(message: ClassifiedPost | CaseEvent) -> list[Row]:
     return [_named(table, values) for table, values in table_values(message)]

@@ -25,8 +25,8 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from schemas import CaseEvent
-from sla_tracker.analytics.processor import COLUMNS, TIME_COLUMNS, AnyEvent, AnyPost, Row, Values, table_values
+from schemas import CaseEvent, ClassifiedPost
+from sla_tracker.analytics.processor import COLUMNS, TIME_COLUMNS, Row, Values, table_values
 from sla_tracker.analytics.spool import Spool
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ class SlaWriter:
         self.written = 0
         self.duplicates = 0
 
-    def add(self, message: AnyPost | AnyEvent) -> int:
+    def add(self, message: ClassifiedPost | CaseEvent) -> int:
         """Returns the number of rows buffered (0 for a message seen recently)."""
         key = message.event_id if isinstance(message, CaseEvent) else f"{message.post.uid}@{message.post.version}"
         seen = self._seen
@@ -77,7 +77,25 @@ class SlaWriter:
         if len(seen) > self._remember:
             seen.popitem(last=False)
         rows = table_values(message)
-        if self._oldest is None:
+        self._buffer(rows)
+        return len(rows)
+
+    def add_many(self, messages: Iterable[ClassifiedPost | CaseEvent]) -> None:
+        for message in messages:
+            self.add(message)
+
+    def add_rows(self, rows: Sequence[Row]) -> None:
+        """Named rows (``processor.process``); the table's column order is the processor's."""
+        values: list[tuple[str, Values]] = []
+        for row in rows:
+            names = COLUMNS.get(row.table)
+            if names is None or len(names) != len(row.values):
+                raise ValueError(f"row for {row.table!r} does not match the processor's columns")
+            values.append((row.table, tuple(row.values[name] for name in names)))
+        self._buffer(values)
+
+    def _buffer(self, rows: Sequence[tuple[str, Values]]) -> None:
+        if rows and self._oldest is None:
             self._oldest = self._clock()
         buffers = self._buffers
         for table, values in rows:
@@ -85,24 +103,6 @@ class SlaWriter:
             buffer.append(values)
             if len(buffer) >= self.batch_size:
                 self._flush_table(table)
-        return len(rows)
-
-    def add_many(self, messages: Iterable[AnyPost | AnyEvent]) -> None:
-        for message in messages:
-            self.add(message)
-
-    def add_rows(self, rows: Sequence[Row]) -> None:
-        """Named rows (``processor.process``); the table's column order is the processor's."""
-        if rows and self._oldest is None:
-            self._oldest = self._clock()
-        for row in rows:
-            names = COLUMNS.get(row.table)
-            if names is None or len(names) != len(row.values):
-                raise ValueError(f"row for {row.table!r} does not match the processor's columns")
-            buffer = self._buffers[row.table]
-            buffer.append(tuple(row.values[name] for name in names))
-            if len(buffer) >= self.batch_size:
-                self._flush_table(row.table)
 
     def pending(self) -> int:
         return sum(len(b) for b in self._buffers.values())
