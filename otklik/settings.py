@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from otklik.bus.kafka_limits import DEFAULT_LIMITS
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -29,8 +31,8 @@ class Settings(BaseSettings):
     kafka_replication: int = 1
     kafka_client_id: str = "otklik"
     # Consumer batching (see otklik.bus.kafka_limits): larger = less CPU per post, more latency when light.
-    kafka_fetch_min_bytes: int = Field(default=512 * 1024, ge=1)
-    kafka_fetch_max_wait_ms: int = Field(default=250, ge=0, le=5_000)
+    kafka_fetch_min_bytes: int = Field(default=DEFAULT_LIMITS.fetch_min_bytes, ge=1)
+    kafka_fetch_max_wait_ms: int = Field(default=DEFAULT_LIMITS.fetch_max_wait_ms, ge=0, le=5_000)
 
     # workflow database: empty -> SQLite file under data_dir
     database_url: SecretStr | None = None
