@@ -487,6 +487,7 @@ def warm_up(pipeline: Pipeline, feeder: Feeder, posts: int, timeout_s: float = 3
     seconds it took. Stages load models and join their groups first: a feed started at once measures
     that start-up backlog instead of the sustained pipeline (the figure is reported on its own)."""
     from kafka import KafkaAdminClient
+    from kafka.errors import KafkaError
 
     start = time.monotonic()
     feeder.send(posts, run=f"{feeder.run}w")
@@ -496,7 +497,12 @@ def warm_up(pipeline: Pipeline, feeder: Feeder, posts: int, timeout_s: float = 3
     try:
         while time.monotonic() - start < timeout_s:
             pipeline.supervise()
-            lags = [group_lag(bus, admin, g, [str(t) for t in STAGE_TOPICS[g]]) for g in pipeline.counts]
+            try:
+                lags = [group_lag(bus, admin, g, [str(t) for t in STAGE_TOPICS[g]]) for g in pipeline.counts]
+            except KafkaError as exc:  # a fresh broker creates its offsets topic on the first group lookup
+                if not exc.retriable:
+                    raise
+                lags = [-1]
             if not any(lags) and outbox_pending(sessions) == 0:
                 return round(time.monotonic() - start, 1)
             time.sleep(0.5)

@@ -36,6 +36,7 @@ from cases.models import (
     PostRow,
     SuggestionRow,
     case_repeats,
+    new_row,
 )
 from cases.outbox import insert_rows
 from schemas import CaseEventType, ClassifiedPost, Post, Suggestion
@@ -144,7 +145,7 @@ def _decide(
         post, suggestion = classified.post, classified.suggestion
         seen = known.get(post.uid)
         if seen is None:
-            row = PostRow(uid=post.uid, surfaced_at=now, **_post_fields(post))
+            row = new_row(PostRow, uid=post.uid, surfaced_at=now, **_post_fields(post))
             if attach:
                 session.add(row)
             seen = known[post.uid] = _Known(row, None, index)
@@ -177,7 +178,8 @@ def _open_cases(
         if step.outcome is IntakeOutcome.DUPLICATE:
             continue
         suggestions.append(
-            SuggestionRow(
+            new_row(
+                SuggestionRow,
                 post_id=step.known.row.id,
                 post_version=step.version,
                 model_version=step.suggestion.model_version,
@@ -189,7 +191,8 @@ def _open_cases(
             continue
         excluded = step.outcome is IntakeOutcome.EXCLUDED
         detect_now = not excluded and config.detection_event == "surfaced"
-        case = Case(
+        case = new_row(
+            Case,
             post_id=step.known.row.id,
             state=(CaseState.EXCLUDED if excluded else CaseState.DETECTED).value,
             importance=step.suggestion.importance.label.value,
@@ -202,8 +205,9 @@ def _open_cases(
             if excluded
             else None,
         )
-        for empty in ("clocks", "assignments", "drafts", "repeat_of"):  # a new case has none: no lazy loads
-            set_committed_value(case, empty, [])
+        if attach:  # a new case has none: no lazy loads once it is flushed (unattached, nothing reads them)
+            for empty in ("clocks", "assignments", "drafts", "repeat_of"):
+                set_committed_value(case, empty, [])
         cases.append(case)
         step.known.case = case
     if attach:
@@ -311,21 +315,20 @@ def intake_many(
                 step.clocks = timers.build(
                     config, step.known.case, DETECTION_CLOCKS, now, cache=due_cache, attach=False
                 )
-                set_committed_value(step.known.case, "clocks", list(step.clocks))
+                if not postgres:
+                    set_committed_value(step.known.case, "clocks", list(step.clocks))
                 clocks += step.clocks
         if not postgres:
             session.add_all(clocks)
             session.flush()  # ids for the events; audit records name their case, and the ORM does not
             _insert_links(session, steps, linked)  # know to insert cases first
-            return _journal(session, steps, linked, now)[0]
+            return _journal(session, steps, linked, now, attach=True)[0]
         # Every id is known up front here, so the batch is journaled before anything is written: new
         # cases go in already carrying their audit head (no UPDATE of every new case afterwards). New rows
         # never join the session: they are written in foreign-key order by one COPY per table, without
         # the unit of work's per-object bookkeeping (which was the larger part of intake's CPU).
         _assign_ids(session, clocks)  # their ids go into the events
-        results, audits = _journal(session, steps, linked, now)
-        for audit in audits:
-            session.expunge(audit)
+        results, audits = _journal(session, steps, linked, now, attach=False)
         _assign_ids(session, audits)
         session.flush()  # changed posts and cases of earlier batches, and the queued outbox rows
         for rows in (new_posts, suggestions, cases, clocks):
@@ -336,9 +339,10 @@ def intake_many(
 
 
 def _journal(
-    session: Session, steps: list[_Step], linked: dict[int, list[int]], now: datetime
+    session: Session, steps: list[_Step], linked: dict[int, list[int]], now: datetime, *, attach: bool
 ) -> tuple[list[IntakeResult], list[AuditRecord]]:
-    """Audit record and events of every step, in step order (as one-by-one intake would write them)."""
+    """Audit record and events of every step, in step order (as one-by-one intake would write them);
+    the records join the session only with ``attach``."""
     results: list[IntakeResult] = []
     audits: list[AuditRecord] = []
     for index, step in enumerate(steps):
@@ -349,7 +353,7 @@ def _journal(
             continue
         if step.outcome is IntakeOutcome.UPDATED:
             details = dict(step.details)
-            audits.append(record(session, case, SYSTEM, details.pop("action"), now, details=details))
+            audits.append(record(session, case, SYSTEM, details.pop("action"), now, details=details, attach=attach))
             continue
         opened: dict[str, object] = {
             "uid": step.post.uid,
@@ -361,7 +365,7 @@ def _journal(
         audits.append(record(session, case, SYSTEM, "opened", now, to_state=case.state, details=opened,
                              event_type=CaseEventType.OPENED,
                              event_data={"clocks": timers.facts(step.clocks), "importance": case.importance}
-                             if step.clocks else None))
+                             if step.clocks else None, attach=attach))
     return results, audits
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from cases import outbox
 from cases.auditchain import ADMIN_CHAIN, normalize_details, record_hash
-from cases.models import AuditHead, AuditRecord, Case
+from cases.models import AuditHead, AuditRecord, Case, new_row
 from schemas import CaseEvent, CaseEventType, Topic
 
 SYSTEM = "system"
@@ -58,10 +58,12 @@ def record(
     details: dict[str, Any] | None = None,
     event_type: CaseEventType = CaseEventType.TRANSITION,
     event_data: dict[str, Any] | None = None,
+    attach: bool = True,
 ) -> AuditRecord:
     """Audit + event; moves the case to ``to_state`` when given. Returns the audit record it added.
 
-    ``event_data`` goes on the event only (facts the audit trail keeps elsewhere, e.g. started clocks)."""
+    ``event_data`` goes on the event only (facts the audit trail keeps elsewhere, e.g. started clocks).
+    ``attach=False`` leaves the record out of the session: the caller writes it (intake's COPY)."""
     from_state = None if event_type == CaseEventType.OPENED else case.state
     if to_state is not None:
         case.state = to_state
@@ -72,7 +74,8 @@ def record(
     seq = (case.audit_seq or 0) + 1
     audit = _chained(case.id, seq, case.audit_hash, actor, now, action, from_state, case.state, details)
     case.audit_seq, case.audit_hash = seq, audit.hash
-    session.add(audit)
+    if attach:
+        session.add(audit)
     emit(
         session,
         case,
@@ -125,4 +128,4 @@ def _chained(
         "case_id": case_id, "seq": seq, "prev_hash": prev_hash, "actor": actor, "at": at, "action": action,
         "from_state": from_state, "to_state": to_state, "details": details,
     }
-    return AuditRecord(**fields, hash=record_hash(**fields))
+    return new_row(AuditRecord, **fields, hash=record_hash(**fields))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -22,7 +22,8 @@ from sqlalchemy import (
     event,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, configure_mappers, mapped_column, relationship
+from sqlalchemy.orm.instrumentation import manager_of_class
 
 from cases.db import UtcDateTime
 
@@ -359,6 +360,26 @@ class OutboxMessage(Base):
     payload: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
     published_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+_Row = TypeVar("_Row", bound=Base)
+
+
+def new_row(cls: type[_Row], **values: Any) -> _Row:
+    """A new row object with ``values`` put straight into its state, as a load from the database does.
+
+    The constructor fires an attribute event per value, and nothing listens on a new object (a flush
+    inserts what its state holds): at intake's six rows per post that was a tenth of its CPU. Names
+    that are not attributes of ``cls`` are refused, as the constructor refuses them."""
+    manager = manager_of_class(cls)
+    if not manager.mapper.configured:  # the constructor would configure them on first use
+        configure_mappers()
+    unknown = values.keys() - manager.keys()
+    if unknown:
+        raise TypeError(f"{cls.__name__} has no attribute(s) {sorted(unknown)}")
+    row = manager.new_instance()
+    row.__dict__.update(values)
+    return row
 
 
 class AuditLogIsAppendOnly(RuntimeError):

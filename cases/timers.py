@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from cases.config import CaseConfig, default_config
 from cases.journal import emit
-from cases.models import Assignment, Case, Clock
+from cases.models import Assignment, Case, Clock, new_row
 from schemas import CaseEventType
 
 
@@ -58,7 +58,8 @@ def build(
                 policy.due(k, at, importance=case.importance, shortened=case.shortened),
                 policy.warn_at(k, at, importance=case.importance, shortened=case.shortened),
             )
-        clock = Clock(
+        clock = new_row(
+            Clock,
             case_id=case.id,
             assignment_id=assignment.id if assignment is not None else None,
             kind=k.value,
