@@ -550,6 +550,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="posts sent (and drained) before the timed feed starts; 0 starts it at once")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "otklik-load")
     parser.add_argument("--keep", action="store_true", help="keep the run's database")
+    parser.add_argument("--broker-pid", type=int, default=None,
+                        help="the Kafka broker's process id: its CPU seconds over the run are reported too")
     parser.add_argument("--drain-timeout", type=float, default=120.0,
                         help="seconds to wait after the feed for every group to drain before reconciling; "
                              "posts still in flight then count as lost")
@@ -566,6 +568,7 @@ def main(argv: list[str] | None = None) -> int:
         pipeline.start()
         bus = KafkaBus(args.kafka, partitions=args.partitions)
         feeder = Feeder(bus, uuid.uuid4().hex[:8], args.skip_classifier)
+        broker_cpu0 = _cpu_s(args.broker_pid) if args.broker_pid else 0.0
         try:
             warm_s = warm_up(pipeline, feeder, args.warm_up) if args.warm_up else None
             figures = drive(pipeline, feeder, args.rate, args.seconds, drain_timeout_s=args.drain_timeout)
@@ -575,6 +578,8 @@ def main(argv: list[str] | None = None) -> int:
             pipeline.stop()
             bus.close()
         result = result_of(pipeline, feeder, figures, args.skip_classifier)
+        if args.broker_pid:
+            result["processes"]["kafka-broker"] = {"cpu_s": round(_cpu_s(args.broker_pid) - broker_cpu0, 1)}
     import resource
 
     result["bench_process_cpu_s"] = round(sum(resource.getrusage(resource.RUSAGE_SELF)[:2]), 1)
