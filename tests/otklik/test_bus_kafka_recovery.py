@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 from kafka import KafkaProducer
 from kafka.errors import KafkaTimeoutError
+from kafka.structs import MemberState
 
 from otklik.bus import BusError, Record
 from otklik.bus.kafka import KafkaBus, KafkaBusConsumer, KafkaBusProducer, KafkaLimits
@@ -160,9 +161,12 @@ def test_member_without_partitions_in_a_stable_group_is_not_rebuilt(kafka: Kafka
         for _ in range(60):
             for member in members:
                 member.poll(timeout_s=0.2)
-            held = [m._consumer.assignment() if isinstance(m, KafkaBusConsumer) and m._consumer else set()
-                    for m in members]
-            if sum(len(h) for h in held) == 2 and sum(1 for h in held if h) == 2:
+            clients = [m._consumer if isinstance(m, KafkaBusConsumer) else None for m in members]
+            held = [c.assignment() if c is not None else set() for c in clients]
+            # Settled means a finished rebalance too: while one runs, the old owners still hold their
+            # partitions and the spare member is rightly not yet stable.
+            stable = all(c is not None and c.group_metadata().state == MemberState.STABLE for c in clients)
+            if stable and sum(len(h) for h in held) == 2 and sum(1 for h in held if h) == 2:
                 break
         assert sorted(len(h) for h in held) == [0, 1, 1], "the group never settled on two busy members"
         rebuilds_when_settled = [m.rebuilds for m in members if isinstance(m, KafkaBusConsumer)]
