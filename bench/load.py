@@ -352,6 +352,41 @@ def group_lag(bus: KafkaBus, admin: Any, group: str, topics: list[str]) -> int:
     return total
 
 
+class LagSampler:
+    """Consumer lag per group, by an admin client rebuilt after a failure: a broker that is down (a drill)
+    or still creating its offsets topic (just started) gives no sample, and the next call tries again."""
+
+    def __init__(self, services: Any, groups: dict[str, list[str]]) -> None:
+        self.bootstrap = services.bootstrap
+        self.groups = groups
+        self.bus = KafkaBus(services.bootstrap, partitions=services.partitions)
+        self.admin: Any = None
+        self.error: str | None = None
+
+    def sample(self) -> dict[str, int] | None:
+        from kafka import KafkaAdminClient
+
+        try:
+            if self.admin is None:
+                self.admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=5000)
+            lags = {g: group_lag(self.bus, self.admin, g, t) for g, t in self.groups.items()}
+        except Exception as exc:
+            self.error = f"{type(exc).__name__}: {exc}"
+            self._close_admin()
+            return None
+        self.error = None
+        return lags
+
+    def _close_admin(self) -> None:
+        if self.admin is not None:
+            self.admin.close()
+        self.admin = None
+
+    def close(self) -> None:
+        self._close_admin()
+        self.bus.close()
+
+
 def outbox_pending(sessions: Callable[[], Any]) -> int:
     with sessions() as session:
         return int(session.execute(text("SELECT count(*) FROM outbox WHERE published_at IS NULL")).scalar() or 0)
@@ -398,26 +433,15 @@ def drive(pipeline: Pipeline, feeder: Feeder, rate: float, seconds: float, *,
           on_tick: Tick | None = None, drain_timeout_s: float = 120.0) -> dict[str, Any]:
     """Feed for ``seconds`` at ``rate``, then wait for every group to drain; ``on_tick(elapsed)`` lets a
     drill inject faults. Returns feed, lag and drain figures."""
-    bus = KafkaBus(pipeline.services.bootstrap, partitions=pipeline.services.partitions)
-    from kafka import KafkaAdminClient
-
-    admin: Any = None
     groups = {name: [str(t) for t in STAGE_TOPICS[name]] for name in pipeline.counts}
+    lagger = LagSampler(pipeline.services, groups)
     lag_series: list[dict[str, Any]] = []
     sessions = _sessions(pipeline.services.database_url)
 
     def sample_lag(elapsed: float) -> dict[str, int] | None:
-        nonlocal admin
-        try:
-            if admin is None:
-                admin = KafkaAdminClient(bootstrap_servers=pipeline.services.bootstrap, request_timeout_ms=5000)
-            lags = {g: group_lag(bus, admin, g, t) for g, t in groups.items()}
-        except Exception:  # broker down in a drill: no sample this second
-            if admin is not None:
-                admin.close()
-            admin = None
-            return None
-        lag_series.append({"t": round(elapsed, 1), **lags})
+        lags = lagger.sample()
+        if lags is not None:
+            lag_series.append({"t": round(elapsed, 1), **lags})
         return lags
 
     sent0, messages0 = len(feeder.sent), feeder.messages  # a warm-up before is not part of the figures
@@ -458,9 +482,7 @@ def drive(pipeline: Pipeline, feeder: Feeder, rate: float, seconds: float, *,
             drained_at = elapsed
             break
         time.sleep(1.0)
-    if admin is not None:
-        admin.close()
-    bus.close()
+    lagger.close()
     posts = len(feeder.sent) - sent0
     return {
         "feed_rate_target": rate,
@@ -486,30 +508,21 @@ def warm_up(pipeline: Pipeline, feeder: Feeder, posts: int, timeout_s: float = 3
     """Send ``posts`` and wait until every group has drained them and the outbox is empty; returns the
     seconds it took. Stages load models and join their groups first: a feed started at once measures
     that start-up backlog instead of the sustained pipeline (the figure is reported on its own)."""
-    from kafka import KafkaAdminClient
-    from kafka.errors import KafkaError
-
     start = time.monotonic()
     feeder.send(posts, run=f"{feeder.run}w")
-    bus = KafkaBus(pipeline.services.bootstrap, partitions=pipeline.services.partitions)
-    admin = KafkaAdminClient(bootstrap_servers=pipeline.services.bootstrap, request_timeout_ms=5000)
+    lagger = LagSampler(pipeline.services, {g: [str(t) for t in STAGE_TOPICS[g]] for g in pipeline.counts})
     sessions = _sessions(pipeline.services.database_url)
     try:
         while time.monotonic() - start < timeout_s:
             pipeline.supervise()
-            try:
-                lags = [group_lag(bus, admin, g, [str(t) for t in STAGE_TOPICS[g]]) for g in pipeline.counts]
-            except KafkaError as exc:  # a fresh broker creates its offsets topic on the first group lookup
-                if not exc.retriable:
-                    raise
-                lags = [-1]
-            if not any(lags) and outbox_pending(sessions) == 0:
+            lags = lagger.sample()  # None on a fresh broker until it has created its offsets topic
+            if lags is not None and not any(lags.values()) and outbox_pending(sessions) == 0:
                 return round(time.monotonic() - start, 1)
             time.sleep(0.5)
     finally:
-        admin.close()
-        bus.close()
-    raise RuntimeError(f"the pipeline did not drain {posts} warm-up posts within {timeout_s:.0f} s")
+        lagger.close()
+    raise RuntimeError(f"the pipeline did not drain {posts} warm-up posts within {timeout_s:.0f} s"
+                       + (f" (last lag query failed: {lagger.error})" if lagger.error else ""))
 
 
 def _sessions(url: str) -> Callable[[], Any]:
