@@ -136,3 +136,53 @@ def test_top_k_equals_the_per_element_ranking() -> None:
     got = top_k(head, probs)
     assert got == expected
     assert all(type(name) is str and type(p) is float for row in got for name, p in row)
+
+
+def _head(names: list[str]):
+    import numpy as np
+    from scipy import sparse
+
+    from classifier.topic import Head
+
+    return Head(np.array(names), sparse.csr_matrix((len(names), 1)), np.zeros(len(names)))
+
+
+def test_the_group_head_steers_the_topic_and_the_group_is_the_best_topics() -> None:
+    import numpy as np
+
+    from classifier.topic import Hierarchy
+
+    topics, groups = _head(["Дороги", "Нет отопления", "Ямы во дворе"]), _head(["ЖКХ", "Дороги"])
+    hierarchy = Hierarchy.fit(["Дороги", "Нет отопления", "Ямы во дворе", "Ямы во дворе", "Ямы во дворе"],
+                              ["Дороги", "ЖКХ", "ЖКХ", "ЖКХ", "Дороги"], topics, groups)
+    assert hierarchy.topic_group.tolist() == [1, 0, 0]  # each topic's group by majority of its rows
+    topic = np.array([[0.40, 0.30, 0.30]])  # the topic head slightly prefers a roads topic
+    group = np.array([[0.95, 0.05]])  # the group head is sure it is housing
+    joint_topic, joint_group = hierarchy.apply(topic, group)
+    assert joint_topic.argmax() == 1 and abs(joint_topic.sum() - 1) < 1e-9
+    assert joint_group.argmax() == 0 and abs(joint_group.sum() - 1) < 1e-9
+    balanced = np.array([[0.5, 0.5]])  # no group preference: the best topic decides the group
+    assert hierarchy.apply(np.array([[0.1, 0.8, 0.1]]), balanced)[1].argmax() == 0
+    assert hierarchy.apply(np.array([[0.8, 0.1, 0.1]]), np.array([[0.6, 0.4]]))[1].argmax() == 1
+    assert (hierarchy.apply(topic, balanced)[0].argsort() == topic.argsort()).all()
+
+
+def test_a_topic_of_no_known_group_keeps_its_score() -> None:
+    import numpy as np
+
+    from classifier.topic import Hierarchy
+
+    hierarchy = Hierarchy.fit(["А"], ["Г1"], _head(["А", "Б"]), _head(["Г1", "Г2"]))
+    assert hierarchy.topic_group.tolist() == [0, -1]
+    joint_topic, joint_group = hierarchy.apply(np.array([[0.5, 0.5]]), np.array([[0.5, 0.5]]))
+    assert joint_topic[0, 1] > joint_topic[0, 0]  # "Б" is not scaled down by a group it lacks
+    assert joint_group.tolist() == [[1.0, 0.0]]  # "Г2" has no topic that could make it the best topic's
+
+
+def test_trained_models_decode_topic_and_group_jointly(model) -> None:
+    topics = [str(t) for t in model.heads["topic"].classes]
+    groups = [str(g) for g in model.heads["group"].classes]
+    rows = read_csv(DATA)
+    truth = dict(zip(rows.labels["topic"], rows.labels["group"], strict=True))
+    assert model.hierarchy is not None
+    assert [groups[i] for i in model.hierarchy.topic_group] == [truth[t] for t in topics]
