@@ -76,14 +76,25 @@ def word_vector(word: str) -> np.ndarray | None:
 
 
 def mean_vectors(token_lists: Sequence[Sequence[str]]) -> np.ndarray:
-    """One row per text: the L2-normalised mean of its known words' vectors (zeros when none is known)."""
+    """One row per text: the L2-normalised mean of its known words' vectors (zeros when none is known).
+
+    The whole batch's vectors are stacked and summed per text in one ``reduceat``: a mean per
+    text cost ~65 us of numpy call overhead per post, ~6 % of the classifier stage."""
     out = np.zeros((len(token_lists), DIM), dtype=np.float32)
+    vectors: list[np.ndarray] = []
+    owners: list[int] = []
     for row, words in enumerate(token_lists):
-        vectors = [v for v in map(word_vector, words) if v is not None]
-        if not vectors:
-            continue
-        mean = np.mean(vectors, axis=0)
-        norm = float(np.linalg.norm(mean))
-        if norm > 0:
-            out[row] = mean / norm
+        for vector in map(word_vector, words):
+            if vector is not None:
+                vectors.append(vector)
+                owners.append(row)
+    if not vectors:
+        return out
+    rows = np.asarray(owners)
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+    counts = np.diff(np.r_[starts, rows.size]).astype(np.float32)
+    means = np.add.reduceat(np.stack(vectors), starts, axis=0) / counts[:, None]
+    norms = np.linalg.norm(means, axis=1)
+    known = norms > 0
+    out[rows[starts][known]] = means[known] / norms[known, None]
     return out

@@ -192,6 +192,16 @@ class Hierarchy:
 
     topic_group: np.ndarray  # per topic class: its group's index in the group head, -1 if unknown
     topic_weight: float = TOPIC_FROM_GROUP
+    _order: np.ndarray = field(init=False, repr=False)  # topics of a known group, grouped by group
+    _starts: np.ndarray = field(init=False, repr=False)  # where each group's run starts in _order
+    _groups: np.ndarray = field(init=False, repr=False)  # the group of each run
+
+    def __post_init__(self) -> None:
+        known = np.flatnonzero(self.topic_group >= 0)
+        self._order = known[np.argsort(self.topic_group[known], kind="stable")]
+        owners = self.topic_group[self._order]
+        self._starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if owners.size else owners
+        self._groups = owners[self._starts]
 
     @classmethod
     def fit(cls, topics: Sequence[str], groups: Sequence[str], topic_head: Head, group_head: Head) -> Hierarchy:
@@ -205,16 +215,14 @@ class Hierarchy:
                              for t in topic_head.classes.tolist()], dtype=np.int64))
 
     def apply(self, topic: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        known = np.flatnonzero(self.topic_group >= 0)
-        if not known.size:
+        order = self._order
+        if not order.size:
             return topic, group
-        owner = self.topic_group[known]
         joint = topic.copy()
-        joint[:, known] *= group[:, owner] ** self.topic_weight
+        joint[:, order] *= group[:, self.topic_group[order]] ** self.topic_weight
         joint = _normalised(joint)
         best = np.zeros_like(group)  # a group with no known topic cannot be the best topic's
-        for g in np.unique(owner):
-            best[:, g] = joint[:, known[owner == g]].max(axis=1)
+        best[:, self._groups] = np.maximum.reduceat(joint[:, order], self._starts, axis=1)
         return joint, _normalised(best)
 
 

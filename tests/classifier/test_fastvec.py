@@ -63,3 +63,14 @@ def test_unsupported_vectoriser_is_refused() -> None:
         CharWbIndexer(TfidfVectorizer(analyzer="char", lowercase=False).fit(["кемерово"]))
     with pytest.raises(ValueError):
         WordNgramIndexer(TfidfVectorizer().fit(["кемерово"]))
+    with pytest.raises(ValueError):  # the weighting is reproduced only for idf with l2 rows
+        CharWbIndexer(TfidfVectorizer(analyzer="char_wb", lowercase=False, norm="l1").fit(["кемерово"]))
+    with pytest.raises(ValueError):
+        WordNgramIndexer(TfidfVectorizer(token_pattern=r"\S+", lowercase=False, use_idf=False).fit(["кемерово"]))
+
+
+def test_a_text_with_no_known_feature_is_an_empty_row(fitted) -> None:
+    words, chars, _ = fitted
+    for fast, vectorizer in ((CharWbIndexer(chars), chars), (WordNgramIndexer(words), words)):
+        got = fast.transform(["", "ъъъъъ"])
+        assert got.nnz == 0 and (got != vectorizer.transform(["", "ъъъъъ"])).nnz == 0

@@ -186,3 +186,23 @@ def test_trained_models_decode_topic_and_group_jointly(model) -> None:
     truth = dict(zip(rows.labels["topic"], rows.labels["group"], strict=True))
     assert model.hierarchy is not None
     assert [groups[i] for i in model.hierarchy.topic_group] == [truth[t] for t in topics]
+
+
+def test_joint_decoding_equals_its_definition_on_random_heads() -> None:
+    import numpy as np
+
+    from classifier.topic import TOPIC_FROM_GROUP, Hierarchy
+
+    rng = np.random.default_rng(1)
+    topic_group = rng.integers(-1, 6, size=40)
+    topic_group[:6] = np.arange(6)  # every group but the last has a topic; the last has none
+    topic_group[topic_group == 5] = 4
+    hierarchy = Hierarchy(topic_group)
+    topic, group = rng.dirichlet(np.ones(40), size=9), rng.dirichlet(np.ones(6), size=9)
+    joint_topic, joint_group = hierarchy.apply(topic, group)
+    for r in range(9):
+        score = [topic[r, t] * (group[r, g] ** TOPIC_FROM_GROUP if g >= 0 else 1.0) for t, g in enumerate(topic_group)]
+        expected_topic = np.array(score) / sum(score)
+        best = [max((expected_topic[t] for t in range(40) if topic_group[t] == g), default=0.0) for g in range(6)]
+        assert np.allclose(joint_topic[r], expected_topic) and np.allclose(joint_group[r], np.array(best) / sum(best))
+    assert (joint_group[:, 5] == 0).all()
