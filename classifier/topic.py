@@ -6,7 +6,8 @@ trains ~10x faster. Its margins become confidences through a softmax with a fixe
 temperature (``TEMPERATURE``), so the curator still sees "82%" and top-3 lists rank by margin.
 Weights are pruned per class to the strongest few thousand (sparse), so the shipped
 model stays a few MB. The agency head is blended with a small logistic regression on mean
-pretrained word vectors (``EmbeddingHead``, see ``BLEND_WEIGHTS``).
+pretrained word vectors (``EmbeddingHead``, see ``BLEND_WEIGHTS``); topic and group are decoded
+jointly (``Hierarchy``).
 """
 
 from __future__ import annotations
