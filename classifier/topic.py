@@ -75,6 +75,9 @@ class Features:
         cleaned = [model_text(t) for t in texts]
         lemmas = [lemma_text(t) for t in cleaned]
         matrix = sparse.hstack([words.fit_transform(lemmas), chars.fit_transform(cleaned)]).tocsr()
+        # scikit-learn notes the id() of the stop-word list it last checked: a memory address, which
+        # made two trainings on the same rows pickle to different artifacts (and model versions)
+        words.__dict__.pop("_stop_words_id", None)
         return cls(words, chars), matrix
 
     def __getstate__(self) -> dict[str, object]:
@@ -110,7 +113,7 @@ class Head:
         if len(set(labels.tolist())) == 1:
             only = labels[:1]
             return cls(only, sparse.csr_matrix((1, x.shape[1]), dtype=np.float32), np.zeros(1, np.float32))
-        model = LinearSVC(C=c)
+        model = LinearSVC(C=c, random_state=0)  # liblinear shuffles: seeded, so training is repeatable
         model.fit(x, labels)
         coef = np.asarray(model.coef_, dtype=np.float32) / TEMPERATURE
         intercept = np.asarray(model.intercept_, dtype=np.float32) / TEMPERATURE

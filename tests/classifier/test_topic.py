@@ -206,3 +206,19 @@ def test_joint_decoding_equals_its_definition_on_random_heads() -> None:
         best = [max((expected_topic[t] for t in range(40) if topic_group[t] == g), default=0.0) for g in range(6)]
         assert np.allclose(joint_topic[r], expected_topic) and np.allclose(joint_group[r], np.array(best) / sum(best))
     assert (joint_group[:, 5] == 0).all()
+
+
+def test_training_twice_on_the_same_rows_gives_the_same_model_version(tmp_path: Path) -> None:
+    """Separate processes, as two `otklik model train` runs are: memory addresses and string
+    hashing differ between them, and neither may reach the artifact."""
+    import subprocess
+    import sys
+
+    script = "import sys; from otklik.cli import app; sys.argv = ['otklik', *sys.argv[1:]]; app()"
+    versions = []
+    for name in ("first", "second"):
+        done = subprocess.run([sys.executable, "-c", script, "model", "train", "--data", str(DATA),
+                               "--out", str(tmp_path / name)], capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        versions.append(json.loads(done.stdout.strip().splitlines()[-1])["version"])
+    assert versions[0] == versions[1]
